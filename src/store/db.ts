@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { isPostgresUrl } from '../config.js';
+import type { Database } from './schema.js';
+import { migrateToLatest } from './migrate.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  /** The SQLite file, when the dialect is sqlite. */
+  file?: string;
+  close(): Promise<void>;
+}
+
+// PostgreSQL's int8 (our epoch-millisecond columns) would come back as strings; they fit a double.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export interface OpenOptions {
+  /** Size of the PostgreSQL connection pool. */
+  poolSize?: number;
+  migrate?: boolean;
+}
+
+export async function openStore(databaseUrl: string, options: OpenOptions = {}): Promise<Store> {
+  const store = isPostgresUrl(databaseUrl) ? openPostgres(databaseUrl, options) : openSqlite(databaseUrl);
+  if (options.migrate !== false) await migrateToLatest(store.db, store.dialect);
+  return store;
+}
+
+function openSqlite(url: string): Store {
+  const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  // WAL + synchronous=FULL: a committed transaction is on disk (fsync'd) before commit returns,
+  // which is what a 202 promises.
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', file, close: () => db.destroy() };
+}
+
+function openPostgres(url: string, options: OpenOptions): Store {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}

@@ -1,0 +1,36 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import * as initial from './migrations/001_initial.js';
+
+export interface MigrationContext {
+  dialect: 'sqlite' | 'postgres';
+  /** `blob` on SQLite, `bytea` on PostgreSQL */
+  blobType: 'blob' | 'bytea';
+}
+
+type MigrationModule = { up(db: Kysely<any>, ctx: MigrationContext): Promise<void> };
+
+/** Every migration, in order. A new one is appended here (file names keep the order visible). */
+const MIGRATIONS: Record<string, MigrationModule> = {
+  '001_initial': initial,
+};
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly ctx: MigrationContext) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, mod] of Object.entries(MIGRATIONS)) {
+      out[name] = { up: (db) => mod.up(db, this.ctx) };
+    }
+    return out;
+  }
+}
+
+export async function migrateToLatest(db: Kysely<any>, dialect: 'sqlite' | 'postgres'): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: new StaticProvider({ dialect, blobType: dialect === 'postgres' ? 'bytea' : 'blob' }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
