@@ -1,0 +1,69 @@
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../errors.js';
+import { ConnectionView, SmtpConnectionInput } from '../../connections/schema.js';
+import type { ApiServices } from '../context.js';
+import type { ApiInstance } from '../server.js';
+
+const tags = ['connections'];
+const NameParams = Type.Object({ name: Type.String() });
+/**
+ * The body is validated by the connection repository against the schema of the connection's
+ * `type` (the same TypeBox schema shown here), which gives sharper errors than an anyOf would.
+ */
+const passThrough = { validatorCompiler: () => (data: unknown) => ({ value: data }) };
+
+export async function connectionRoutes(app: ApiInstance, services: ApiServices): Promise<void> {
+  const { connections } = services;
+
+  app.post(
+    '/connections',
+    {
+      ...passThrough,
+      config: { scope: 'admin' },
+      schema: { tags, summary: 'Create a connection (secrets are write-only)', body: SmtpConnectionInput, response: { 201: ConnectionView } },
+    },
+    async (request, reply) => reply.status(201).send(await connections.create(objectBody(request.body))),
+  );
+
+  app.get('/connections', { config: { scope: 'read' }, schema: { tags, summary: 'List connections', response: { 200: Type.Array(ConnectionView) } } }, async () =>
+    connections.list(),
+  );
+
+  app.get(
+    '/connections/:name',
+    { config: { scope: 'read' }, schema: { tags, summary: 'Read a connection (never a secret)', params: NameParams, response: { 200: ConnectionView } } },
+    async (request) => connections.view(request.params.name),
+  );
+
+  app.patch(
+    '/connections/:name',
+    {
+      ...passThrough,
+      config: { scope: 'admin' },
+      schema: {
+        tags,
+        summary: 'Change a connection (JSON merge patch: null removes a field; omitted secrets are kept)',
+        params: NameParams,
+        body: Type.Partial(SmtpConnectionInput),
+        response: { 200: ConnectionView },
+      },
+    },
+    async (request) => connections.update((request.params as { name: string }).name, objectBody(request.body)),
+  );
+
+  app.delete(
+    '/connections/:name',
+    { config: { scope: 'admin' }, schema: { tags, summary: 'Remove a connection', params: NameParams } },
+    async (request, reply) => {
+      await connections.remove(request.params.name);
+      return reply.status(204).send();
+    },
+  );
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AppError(400, 'InvalidBody', 'The body must be a JSON object describing the connection.');
+  }
+  return body as Record<string, unknown>;
+}

@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import type { ApiServices } from './api/context.js';
+import { buildServer, type ApiInstance } from './api/server.js';
+import type { Config } from './config.js';
+import { ConnectionRepository } from './connections/repository.js';
+import { Inbox } from './devserver/inbox.js';
+import { DevSmtpServer } from './devserver/server.js';
+import { KeyRepository } from './keys/repository.js';
+import { createLogger, type Logger } from './log.js';
+import { loadOrCreateKey, SecretBox } from './secrets/secret-box.js';
+import { openStore, type Store } from './store/db.js';
+
+export const DEV_CONNECTION = 'dev-inbox';
+
+export interface App {
+  config: Config;
+  store: Store;
+  log: Logger;
+  server: ApiInstance;
+  connections: ConnectionRepository;
+  keys: KeyRepository;
+  /** Set when this start generated the admin key (first start without SMTPFLOW_ADMIN_KEY). */
+  generatedAdminKey?: string;
+  /** The development SMTP server's port, when it runs. */
+  devSmtpPort?: number;
+  /** Starts listening; answers the base URL. */
+  listen(): Promise<string>;
+  /** Graceful stop: refuse new work (503), finish what is in flight, release everything. */
+  stop(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Where log lines go (tests capture them); stdout by default. */
+  logDestination?: NodeJS.WritableStream;
+}
+
+/** The composition root: builds every service from the configuration. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const log = createLogger(config.logLevel, options.logDestination);
+  const store = await openStore(config.databaseUrl);
+  const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));
+  const connections = new ConnectionRepository(store, box);
+  const keys = new KeyRepository(store);
+
+  let generatedAdminKey: string | undefined;
+  if (config.adminKey) await keys.installEnvAdmin(config.adminKey);
+  else if (!(await keys.hasAdmin())) generatedAdminKey = (await keys.create('admin (generated on first start)', 'admin')).key;
+
+  let devServer: DevSmtpServer | undefined;
+  let inbox: Inbox | undefined;
+  let devSmtpPort: number | undefined;
+  if (config.devSmtpPort > 0) {
+    inbox = new Inbox(store);
+    devServer = new DevSmtpServer(inbox, log.child({ component: 'devserver' }));
+    devSmtpPort = await devServer.start(config.devSmtpPort, config.devSmtpHost);
+    await ensureDevConnection(connections, config.devSmtpHost, devSmtpPort);
+  }
+
+  let shuttingDown = false;
+  const services: ApiServices = {
+    config,
+    store,
+    log,
+    connections,
+    keys,
+    inbox,
+    routes: [],
+    isShuttingDown: () => shuttingDown,
+    readiness: async (): Promise<Record<string, boolean>> => (devServer ? { devSmtpServer: devServer.isListening() } : {}),
+  };
+  const server = await buildServer(services);
+
+  return {
+    config,
+    store,
+    log,
+    server,
+    connections,
+    keys,
+    generatedAdminKey,
+    devSmtpPort,
+    async listen() {
+      await server.listen({ port: config.port, host: config.host });
+      const address = server.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+      return `http://${host}:${port}`;
+    },
+    async stop() {
+      shuttingDown = true;
+      await server.close();
+      await devServer?.stop();
+      await store.close();
+    },
+  };
+}
+
+/** The ready connection of the embedded default; kept pointing at the dev server's current port. */
+async function ensureDevConnection(connections: ConnectionRepository, host: string, port: number): Promise<void> {
+  if (!(await connections.exists(DEV_CONNECTION))) {
+    await connections.create({ name: DEV_CONNECTION, host, port, security: 'none', defaultFrom: 'smtpflow <smtpflow@localhost>' });
+    return;
+  }
+  const current = (await connections.resolve(DEV_CONNECTION)).settings;
+  if (current.host !== host || current.port !== port) await connections.update(DEV_CONNECTION, { host, port });
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerServe } from './serve.js';
+
+const program = new Command()
+  .name('smtpflow')
+  .description('Self-hosted SMTP connector and workflow runner')
+  .version('0.1.0')
+  .showHelpAfterError('(add --help for usage)');
+
+registerServe(program);
+
+program.exitOverride();
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  process.stderr.write(`smtpflow: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}

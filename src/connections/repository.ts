@@ -1,0 +1,170 @@
+import { EventEmitter } from 'node:events';
+import type { TSchema } from '@sinclair/typebox';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { AppError, notFound } from '../errors.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import type { Store } from '../store/db.js';
+import type { ConnectionsTable } from '../store/schema.js';
+import { deletePath, getPath, mergePatch, setPath } from './paths.js';
+import { SECRET_PATHS, SmtpConnectionInput, type ConnectionView, type SmtpConnection } from './schema.js';
+
+/** The schema of each connection type; other types (trigger sources) register here. */
+export const CONNECTION_SCHEMAS: Record<string, TSchema> = { smtp: SmtpConnectionInput };
+
+export interface StoredConnection {
+  name: string;
+  type: string;
+  version: number;
+  /** Settings with secrets put back in: internal only, never an API answer. */
+  settings: Record<string, unknown>;
+}
+
+const HINT = 'List them with GET /api/v1/connections, or create it with POST /api/v1/connections.';
+
+/**
+ * Connections, with their secret fields sealed by the SecretBox before they reach the database.
+ * Emits `changed` (name) after an update or removal so that cached transports are rebuilt.
+ */
+export class ConnectionRepository extends EventEmitter {
+  constructor(
+    private readonly store: Store,
+    private readonly box: SecretBox,
+  ) {
+    super();
+  }
+
+  async create(input: Record<string, unknown>): Promise<ConnectionView> {
+    const type = typeof input.type === 'string' ? input.type : 'smtp';
+    const settings = this.validate(type, input);
+    const name = settings.name as string;
+    const now = Date.now();
+    const row: ConnectionsTable = { name, type, version: 1, created_at: now, updated_at: now, ...this.split(type, settings) };
+    const existing = await this.store.db.selectFrom('connections').select('name').where('name', '=', name).executeTakeFirst();
+    if (existing) {
+      throw new AppError(409, 'ConnectionExists', `A connection named '${name}' already exists. Change it with PATCH /api/v1/connections/${name}, or pick another name.`, { field: 'name' });
+    }
+    await this.store.db.insertInto('connections').values(row).execute();
+    return this.toView(row);
+  }
+
+  async list(): Promise<ConnectionView[]> {
+    const rows = await this.store.db.selectFrom('connections').selectAll().orderBy('name').execute();
+    return rows.map((row) => this.toView(row));
+  }
+
+  async view(name: string): Promise<ConnectionView> {
+    return this.toView(await this.row(name));
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return !!(await this.store.db.selectFrom('connections').select('name').where('name', '=', name).executeTakeFirst());
+  }
+
+  async resolve(name: string): Promise<StoredConnection> {
+    const row = await this.row(name);
+    const settings = JSON.parse(row.config) as Record<string, unknown>;
+    if (row.secrets) {
+      for (const [path, value] of Object.entries(this.box.openJson<Record<string, unknown>>(row.secrets))) {
+        setPath(settings, path, value);
+      }
+    }
+    return { name: row.name, type: row.type, version: row.version, settings };
+  }
+
+  /** The connection as an SMTP connection; 400 when it is of another type. */
+  async resolveSmtp(name: string): Promise<SmtpConnection> {
+    const conn = await this.resolve(name);
+    if (conn.type !== 'smtp') {
+      throw new AppError(400, 'NotAnSmtpConnection', `Connection '${name}' is of type '${conn.type}'; emails can only be sent through an SMTP connection.`);
+    }
+    return { ...(conn.settings as Omit<SmtpConnection, 'type' | 'version'>), type: 'smtp', version: conn.version };
+  }
+
+  async update(name: string, patch: Record<string, unknown>): Promise<ConnectionView> {
+    if (patch.name !== undefined && patch.name !== name) {
+      throw new AppError(400, 'RenameNotSupported', 'A connection cannot be renamed: create a new one and delete the old one.', { field: 'name' });
+    }
+    const current = await this.resolve(name);
+    if (patch.type !== undefined && patch.type !== current.type) {
+      throw new AppError(400, 'TypeChangeNotSupported', `Connection '${name}' is of type '${current.type}'; its type cannot be changed.`, { field: 'type' });
+    }
+    const merged = mergePatch(current.settings, patch);
+    const settings = this.validate(current.type, { ...merged, name });
+    const parts = this.split(current.type, settings);
+    const result = await this.store.db
+      .updateTable('connections')
+      .set({ ...parts, version: current.version + 1, updated_at: Date.now() })
+      .where('name', '=', name)
+      .where('version', '=', current.version)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      throw new AppError(409, 'ConcurrentChange', `Connection '${name}' was changed by someone else at the same time; read it again and retry.`);
+    }
+    this.emit('changed', name);
+    return this.view(name);
+  }
+
+  async remove(name: string): Promise<void> {
+    const result = await this.store.db.deleteFrom('connections').where('name', '=', name).executeTakeFirst();
+    if (Number(result.numDeletedRows) !== 1) throw notFound('connection', name, HINT);
+    this.emit('changed', name);
+  }
+
+  /** Which secrets are set, never their values (the sealed JSON is opened just to list its keys). */
+  private toView(row: ConnectionsTable): ConnectionView {
+    const secretsSet = row.secrets ? Object.keys(this.box.openJson<Record<string, unknown>>(row.secrets)) : [];
+    return toView(row, secretsSet);
+  }
+
+  private async row(name: string): Promise<ConnectionsTable> {
+    const row = await this.store.db.selectFrom('connections').selectAll().where('name', '=', name).executeTakeFirst();
+    if (!row) throw notFound('connection', name, HINT);
+    return row;
+  }
+
+  private validate(type: string, input: Record<string, unknown>): Record<string, unknown> {
+    const schema = CONNECTION_SCHEMAS[type];
+    if (!schema) {
+      throw new AppError(400, 'UnknownConnectionType', `Connection type '${type}' is not known; use one of: ${Object.keys(CONNECTION_SCHEMAS).join(', ')}.`, { field: 'type' });
+    }
+    const candidate = { ...input };
+    if (type === 'smtp') delete candidate.type;
+    const error = Value.Errors(schema, candidate).First();
+    if (error) {
+      const field = error.path.replace(/^\//, '').replace(/\//g, '.') || undefined;
+      if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+        throw new AppError(400, 'UnknownProperty', `'${field}' is not a setting of a ${type} connection; remove it or check its spelling (names are case-sensitive).`, { field });
+      }
+      throw new AppError(400, 'InvalidConnection', `${field ? `'${field}': ` : ''}${error.message}. Fix this field of the connection and send it again.`, { field });
+    }
+    return candidate;
+  }
+
+  private split(type: string, settings: Record<string, unknown>): Pick<ConnectionsTable, 'config' | 'secrets'> {
+    const config = structuredClone(settings);
+    const secrets: Record<string, unknown> = {};
+    for (const path of SECRET_PATHS[type] ?? []) {
+      const value = getPath(config, path);
+      if (value !== undefined) {
+        secrets[path] = value;
+        deletePath(config, path);
+      }
+    }
+    return {
+      config: JSON.stringify(config),
+      secrets: Object.keys(secrets).length > 0 ? this.box.sealJson(secrets) : null,
+    };
+  }
+}
+
+function toView(this: void, row: ConnectionsTable, secretsSet: string[]): ConnectionView {
+  const config = JSON.parse(row.config) as Record<string, unknown>;
+  return {
+    ...config,
+    name: row.name,
+    type: row.type,
+    secretsSet,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
