@@ -7,6 +7,7 @@ import { Inbox } from './devserver/inbox.js';
 import { DevSmtpServer } from './devserver/server.js';
 import { KeyRepository } from './keys/repository.js';
 import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { loadOrCreateKey, SecretBox } from './secrets/secret-box.js';
 import { openStore, type Store } from './store/db.js';
 
@@ -16,6 +17,7 @@ export interface App {
   config: Config;
   store: Store;
   log: Logger;
+  metrics: Metrics;
   server: ApiInstance;
   connections: ConnectionRepository;
   keys: KeyRepository;
@@ -42,6 +44,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));
   const connections = new ConnectionRepository(store, box);
   const keys = new KeyRepository(store);
+  const metrics = new Metrics();
 
   let generatedAdminKey: string | undefined;
   if (config.adminKey) await keys.installEnvAdmin(config.adminKey);
@@ -62,6 +65,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     config,
     store,
     log,
+    metrics,
     connections,
     keys,
     inbox,
@@ -75,6 +79,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     config,
     store,
     log,
+    metrics,
     server,
     connections,
     keys,

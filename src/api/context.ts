@@ -3,6 +3,7 @@ import type { Inbox } from '../devserver/inbox.js';
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { KeyRepository, Principal, Scope } from '../keys/repository.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/db.js';
 
 /** What the HTTP layer needs from the rest of the application; built by src/app.ts. */
@@ -10,6 +11,7 @@ export interface ApiServices {
   config: Config;
   store: Store;
   log: Logger;
+  metrics: Metrics;
   connections: ConnectionRepository;
   keys: KeyRepository;
   /** The development SMTP server's inbox, when that server runs. */

@@ -48,6 +48,12 @@ export async function buildServer(services: ApiServices): Promise<ApiInstance> {
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route template, not the URL: names and ids in paths would explode the label set.
+    const route = request.routeOptions.url ?? 'unmatched';
+    services.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    services.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
   app.addHook('onRequest', async (request) => {
     if (services.isShuttingDown() && request.method !== 'GET') {
       throw new AppError(503, 'ShuttingDown', 'smtpflow is shutting down and accepts no new work; retry against another instance or in a moment.', { headers: { 'retry-after': '5' } });

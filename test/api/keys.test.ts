@@ -66,3 +66,21 @@ describe('API keys and scopes', () => {
     assert.equal(v2.body.swagger, '2.0');
   });
 });
+
+describe('operations endpoints', () => {
+  test('healthz, readyz and metrics answer without a key', async () => {
+    const t = await startTestApp();
+    try {
+      assert.equal((await t.api('GET', '/healthz', undefined, { key: null })).status, 200);
+      const ready = await t.api('GET', '/readyz', undefined, { key: null });
+      assert.equal(ready.status, 200);
+      assert.equal(ready.body.checks.database, true);
+      await t.api('GET', '/api/v1/connections');
+      const metrics = await t.api('GET', '/metrics', undefined, { key: null });
+      assert.equal(metrics.status, 200);
+      assert.match(metrics.body, /smtpflow_http_requests_total\{method="GET",route="\/api\/v1\/connections",status="200"\} 1/);
+    } finally {
+      await t.close();
+    }
+  });
+});

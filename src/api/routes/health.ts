@@ -5,6 +5,10 @@ import type { ApiInstance } from '../server.js';
 export async function healthRoutes(app: ApiInstance, services: ApiServices): Promise<void> {
   app.get('/healthz', { config: { scope: 'public' }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
+  app.get('/metrics', { config: { scope: 'public' }, logLevel: 'warn' }, async (_request, reply) =>
+    reply.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics()),
+  );
+
   app.get('/readyz', { config: { scope: 'public' }, logLevel: 'warn' }, async (_request, reply) => {
     const checks: Record<string, boolean> = {};
     try {
