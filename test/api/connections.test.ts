@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { TEST_DIALECT } from '../helpers/database.js';
 
 const PASSWORD = 'pw-Very$ecret-91a7e2';
 
@@ -32,9 +33,12 @@ describe('connections API', () => {
     assert.deepEqual(res.body.rateLimit, { messages: 10, perSeconds: 1 });
   });
 
-  test('the password is encrypted at rest: the database file does not contain it', async () => {
+  test('the password is encrypted at rest: neither the stored row nor the database file contains it', async () => {
+    const rows = await t.app.store.db.selectFrom('connections').selectAll().execute();
+    assert.ok(rows.some((r) => r.name === 'office' && r.secrets !== null));
+    assert.equal(JSON.stringify(rows).includes(PASSWORD), false);
     const dbFiles = fs.readdirSync(t.dataDir).filter((f) => f.startsWith('smtpflow.db'));
-    assert.ok(dbFiles.length > 0);
+    assert.ok(dbFiles.length > 0 || TEST_DIALECT === 'postgres');
     for (const file of dbFiles) {
       const bytes = fs.readFileSync(path.join(t.dataDir, file));
       assert.equal(bytes.includes(Buffer.from(PASSWORD)), false, `${file} holds the password in clear`);

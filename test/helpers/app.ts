@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig, type ConfigOverrides } from '../../src/config.js';
+import { testDatabaseUrl } from './database.js';
 
 export const TEST_ADMIN_KEY = 'test-admin-key-7f3c9a1e5b2d4f60';
 
@@ -24,7 +25,8 @@ export async function startTestApp(overrides: ConfigOverrides = {}): Promise<Tes
   const captured: Buffer[] = [];
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => captured.push(chunk));
-  const config = loadConfig({ port: 0, devSmtpPort: 0, adminKey: TEST_ADMIN_KEY, logLevel: 'info', ...overrides, dataDir }, {});
+  const databaseUrl = overrides.databaseUrl ?? (await testDatabaseUrl(dataDir));
+  const config = loadConfig({ port: 0, devSmtpPort: 0, adminKey: TEST_ADMIN_KEY, logLevel: 'info', ...overrides, dataDir, databaseUrl }, {});
   const app = await createApp(config, { logDestination: logStream });
   const url = await app.listen();
   return {
