@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerSecrets } from './secrets.js';
 import { registerServe } from './serve.js';
 
 const program = new Command()
@@ -9,6 +10,7 @@ const program = new Command()
   .showHelpAfterError('(add --help for usage)');
 
 registerServe(program);
+registerSecrets(program);
 
 program.exitOverride();
 try {
