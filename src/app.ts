@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import type { ApiServices } from './api/context.js';
 import { buildServer, type ApiInstance } from './api/server.js';
+import { workflowRoutes } from './api/routes/workflows.js';
 import type { Config } from './config.js';
+import { AppError } from './errors.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { Inbox } from './devserver/inbox.js';
 import { DevSmtpServer } from './devserver/server.js';
@@ -10,6 +12,8 @@ import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { loadOrCreateKey, SecretBox } from './secrets/secret-box.js';
 import { openStore, type Store } from './store/db.js';
+import { OutboxMailer } from './workflows/mail.js';
+import { WorkflowService } from './workflows/service.js';
 
 export const DEV_CONNECTION = 'dev-inbox';
 
@@ -21,6 +25,7 @@ export interface App {
   server: ApiInstance;
   connections: ConnectionRepository;
   keys: KeyRepository;
+  workflows: WorkflowService;
   /** Set when this start generated the admin key (first start without SMTPFLOW_ADMIN_KEY). */
   generatedAdminKey?: string;
   /** The development SMTP server's port, when it runs. */
@@ -73,6 +78,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     isShuttingDown: () => shuttingDown,
     readiness: async (): Promise<Record<string, boolean>> => (devServer ? { devSmtpServer: devServer.isListening() } : {}),
   };
+  const workflows = new WorkflowService({
+    store,
+    log: log.child({ component: 'workflows' }),
+    mailer: new OutboxMailer(store, async () => {
+      throw new AppError(503, 'OutboxUnavailable', 'This process has no outbox to send workflow emails through.');
+    }),
+    connectionType: async (name) => ((await connections.exists(name)) ? (await connections.view(name)).type : undefined),
+  });
+  services.routes.push(workflowRoutes(workflows, { publicUrl: config.publicUrl }));
   const server = await buildServer(services);
 
   return {
@@ -83,10 +97,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     server,
     connections,
     keys,
+    workflows,
     generatedAdminKey,
     devSmtpPort,
     async listen() {
       await server.listen({ port: config.port, host: config.host });
+      workflows.start();
       const address = server.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -94,6 +110,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     async stop() {
       shuttingDown = true;
+      // Workflows first: a caller waiting on a Response action is answered (202) before the server closes.
+      await workflows.stop();
       await server.close();
       await devServer?.stop();
       await store.close();

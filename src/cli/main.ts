@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerSecrets } from './secrets.js';
 import { registerServe } from './serve.js';
+import { registerWorkflows } from './workflows.js';
 
 const program = new Command()
   .name('smtpflow')
@@ -10,6 +11,7 @@ const program = new Command()
   .showHelpAfterError('(add --help for usage)');
 
 registerServe(program);
+registerWorkflows(program);
 registerSecrets(program);
 
 program.exitOverride();

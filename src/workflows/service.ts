@@ -1,0 +1,285 @@
+import { AppError, notFound } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Store } from '../store/db.js';
+import { newId } from '../store/ids.js';
+import type { HttpResponse } from './actions.js';
+import { hasResponseAction } from './definition.js';
+import { RunExecution } from './engine.js';
+import type { WorkflowMailer } from './mail.js';
+import { WorkflowRepository, type WorkflowRecord } from './repository.js';
+import { RunRepository } from './runs.js';
+import type { WorkflowView } from './schema.js';
+import { triggerKind } from './triggers/index.js';
+import { validateJsonSchema } from './triggers/json-schema.js';
+import { CallbackSigner, invokePath, requestOutputs } from './triggers/request.js';
+import { TriggerScheduler } from './triggers/scheduler.js';
+import { validateWorkflow, type Problem } from './validate.js';
+import { runDetail, runSummary, workflowView } from './views.js';
+
+/** A 400 that lists every problem with its JSON path, beside the usual error fields. */
+export class WorkflowValidationError extends AppError {
+  constructor(
+    readonly problems: Problem[],
+    code = 'InvalidWorkflow',
+    what = 'The workflow',
+  ) {
+    const list = problems.slice(0, 20).map((p) => `${p.path || '(body)'}: ${p.message}`).join('; ');
+    super(400, code, `${what} has ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${list}${problems.length > 20 ? '; …' : ''}. Fix them and send it again.`, { field: problems[0]?.path || undefined });
+  }
+
+  override toBody(): { error: { code: string; message: string; field?: string; problems: Problem[] } } {
+    const body = super.toBody();
+    return { error: { ...body.error, problems: this.problems } };
+  }
+}
+
+export interface WorkflowServiceDeps {
+  store: Store;
+  log: Logger;
+  mailer: WorkflowMailer;
+  /** The type of a connection, or undefined when it does not exist. */
+  connectionType(name: string): Promise<string | undefined>;
+  leaseMs?: number;
+  /** How long a Request trigger's caller waits for the Response action (Logic Apps: 120 s). */
+  responseTimeoutMs?: number;
+}
+
+export interface InvokeResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** Workflows as the API and CLI use them; also owns run execution, resumption and the trigger scheduler. */
+export class WorkflowService {
+  readonly repo: WorkflowRepository;
+  readonly runs: RunRepository;
+  readonly signer: CallbackSigner;
+  private readonly scheduler: TriggerScheduler;
+  private readonly owner = newId('proc');
+  private readonly leaseMs: number;
+  private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly responders = new Map<string, (response: HttpResponse | undefined) => void>();
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+
+  constructor(private readonly deps: WorkflowServiceDeps) {
+    this.repo = new WorkflowRepository(deps.store);
+    this.runs = new RunRepository(deps.store);
+    this.signer = new CallbackSigner(deps.store);
+    this.leaseMs = deps.leaseMs ?? 30_000;
+    this.scheduler = new TriggerScheduler({ db: this.repo.db, runs: this.runs, log: deps.log, owner: this.owner, leaseMs: this.leaseMs, started: (id) => this.execute(id) });
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.scheduler.start();
+    const sweep = setInterval(() => void this.sweep(), 1000);
+    const heartbeat = setInterval(() => void this.runs.renew([...this.active.keys()], this.owner, this.leaseMs).catch(() => undefined), Math.max(1000, this.leaseMs / 3));
+    this.timers = [sweep, heartbeat];
+    for (const t of this.timers) t.unref();
+    void this.sweep();
+  }
+
+  /** Stops firing triggers, interrupts running runs (they resume on the next start) and releases them. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.scheduler.stop();
+    const ids = [...this.active.keys()];
+    for (const { controller } of this.active.values()) controller.abort(new Error('smtpflow is stopping'));
+    await Promise.allSettled([...this.active.values()].map((a) => a.done));
+    await this.runs.release(ids, this.owner).catch(() => undefined);
+  }
+
+  // ---- definitions ----
+
+  async save(body: unknown, mode: 'create' | 'upsert', nameFromPath?: string): Promise<{ view: WorkflowView; created: boolean }> {
+    const { problems, workflow } = await validateWorkflow(body, { connectionType: this.deps.connectionType }, nameFromPath);
+    if (problems.length > 0) throw new WorkflowValidationError(problems);
+    const { record, created } = await this.repo.save(workflow, mode);
+    return { view: workflowView(record), created };
+  }
+
+  async list(): Promise<WorkflowView[]> {
+    return (await this.repo.list()).map(workflowView);
+  }
+
+  async view(name: string): Promise<WorkflowView> {
+    return workflowView(await this.repo.require(name));
+  }
+
+  async setState(name: string, state: 'Enabled' | 'Disabled'): Promise<WorkflowView> {
+    return workflowView(await this.repo.setState(name, state));
+  }
+
+  async remove(name: string): Promise<void> {
+    for (const [id, a] of this.active) if ((await this.runs.get(id))?.workflow === name) a.controller.abort(new Error('workflow deleted'));
+    await this.repo.remove(name, (db) => this.runs.deleteForWorkflow(name, db));
+  }
+
+  // ---- Request triggers ----
+
+  async callbackUrl(name: string, trigger: string, baseUrl: string): Promise<{ value: string; method: 'POST' }> {
+    const workflow = await this.repo.require(name);
+    this.requestTrigger(workflow, trigger);
+    const sig = await this.signer.sign(name, trigger);
+    return { value: `${baseUrl.replace(/\/+$/, '')}${invokePath(name, trigger)}?sig=${sig}`, method: 'POST' };
+  }
+
+  async rotateCallbackKey(): Promise<void> {
+    await this.signer.rotate();
+  }
+
+  /** Fires a Request trigger; the answer is the Response action's, else 202 with the run id. */
+  async invoke(name: string, trigger: string, sig: unknown, request: { headers: Record<string, unknown>; body: unknown; query: Record<string, unknown> }): Promise<InvokeResult> {
+    // The signature is checked before anything else is revealed, not even whether the workflow exists.
+    if (!(await this.signer.verify(name, trigger, sig))) {
+      throw new AppError(401, 'InvalidSignature', 'The callback URL signature (sig) is missing or wrong, or the key was rotated; get the current URL from GET /api/v1/workflows/{name}/triggers/{trigger}/callback-url.');
+    }
+    const workflow = await this.repo.require(name);
+    const def = this.requestTrigger(workflow, trigger);
+    if (workflow.state !== 'Enabled') throw new AppError(409, 'WorkflowDisabled', `Workflow '${name}' is disabled; enable it with POST /api/v1/workflows/${name}/enable.`);
+    const schema = def.inputs?.schema;
+    if (schema && Object.keys(schema).length > 0) {
+      const problems = validateJsonSchema(schema, request.body ?? null, 'body');
+      if (problems.length > 0) throw new WorkflowValidationError(problems, 'InvalidTriggerBody', 'The request body does not match the trigger schema and');
+    }
+    const runId = await this.runs.create({
+      workflow: name,
+      trigger,
+      definition: workflow.definition,
+      parameters: workflow.parameters,
+      triggerOutputs: requestOutputs(request.headers, request.body, request.query),
+      owner: this.owner,
+      leaseMs: this.leaseMs,
+    });
+    const accepted = (): InvokeResult => ({
+      statusCode: 202,
+      headers: { 'x-ms-workflow-run-id': runId, location: `/api/v1/workflows/${encodeURIComponent(name)}/runs/${runId}` },
+      body: { runId, workflow: name, status: 'Running' },
+    });
+    if (!hasResponseAction(workflow.definition)) {
+      this.execute(runId);
+      return accepted();
+    }
+    const response = await new Promise<HttpResponse | undefined | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), this.deps.responseTimeoutMs ?? 120_000);
+      this.responders.set(runId, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.execute(runId);
+    });
+    this.responders.delete(runId);
+    if (response === 'timeout') {
+      throw new AppError(504, 'ResponseTimeout', `Run ${runId} did not reach its Response action in time; it goes on running (see GET /api/v1/workflows/${name}/runs/${runId}).`);
+    }
+    if (!response) {
+      if (this.stopping) return accepted();
+      const run = await this.runs.get(runId);
+      throw new AppError(502, 'NoResponse', `Run ${runId} ended (${run?.status ?? 'unknown'}) without running its Response action; see GET /api/v1/workflows/${name}/runs/${runId}.`);
+    }
+    return { statusCode: response.statusCode, headers: { ...response.headers, 'x-ms-workflow-run-id': runId }, body: response.body };
+  }
+
+  private requestTrigger(workflow: WorkflowRecord, trigger: string): NonNullable<WorkflowRecord['definition']['triggers']>[string] {
+    const def = workflow.definition.triggers?.[trigger];
+    if (!def) throw notFound('trigger', trigger, `Workflow '${workflow.name}' has the triggers: ${Object.keys(workflow.definition.triggers ?? {}).join(', ') || 'none'}.`);
+    if (triggerKind(def) !== 'Request') throw new AppError(400, 'NotARequestTrigger', `Trigger '${trigger}' is a ${def.type} trigger; only Request triggers have a callback URL.`);
+    return def;
+  }
+
+  // ---- runs ----
+
+  async listRuns(name: string, options: { limit?: number; before?: string; status?: string }): Promise<{ runs: Array<Record<string, unknown>> }> {
+    await this.repo.require(name);
+    const rows = await this.runs.list(name, { limit: options.limit ?? 50, before: options.before, status: options.status });
+    return { runs: rows.map(runSummary) };
+  }
+
+  async getRun(name: string, id: string): Promise<Record<string, unknown>> {
+    const run = await this.runs.get(id);
+    if (!run || run.workflow !== name) throw notFound('run', id, `List the runs of '${name}' with GET /api/v1/workflows/${name}/runs.`);
+    return runDetail(run, await this.runs.actions(id));
+  }
+
+  /** Runs the current definition again with the trigger outputs of an earlier run. */
+  async resubmit(name: string, id: string): Promise<{ runId: string; workflow: string; status: string; resubmittedFrom: string }> {
+    const workflow = await this.repo.require(name);
+    const run = await this.runs.get(id);
+    if (!run || run.workflow !== name) throw notFound('run', id, `List the runs of '${name}' with GET /api/v1/workflows/${name}/runs.`);
+    if (!workflow.definition.triggers?.[run.trigger]) throw new AppError(409, 'TriggerRemoved', `The workflow no longer has the trigger '${run.trigger}' that started run ${id}.`);
+    const runId = await this.runs.create({
+      workflow: name,
+      trigger: run.trigger,
+      definition: workflow.definition,
+      parameters: workflow.parameters,
+      triggerOutputs: JSON.parse(run.trigger_outputs),
+      resubmittedFrom: id,
+      owner: this.owner,
+      leaseMs: this.leaseMs,
+    });
+    this.execute(runId);
+    return { runId, workflow: name, status: 'Running', resubmittedFrom: id };
+  }
+
+  /** Resolves once the run has ended (tests and the CLI use it). */
+  async waitForRun(id: string, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const run = await this.runs.get(id);
+      if (run && run.status !== 'Running') return run.status;
+      if (Date.now() > deadline) throw new Error(`run ${id} still running after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  // ---- execution ----
+
+  private execute(runId: string): void {
+    if (this.active.has(runId) || this.stopping) {
+      if (this.stopping) this.settle(runId);
+      return;
+    }
+    const controller = new AbortController();
+    const done = (async () => {
+      const run = await this.runs.get(runId);
+      if (!run || run.status !== 'Running') return;
+      const execution = new RunExecution(run, { runs: this.runs, mailer: this.deps.mailer, log: this.deps.log, owner: this.owner, onResponse: (id, r) => this.settle(id, r) }, controller.signal);
+      const status = await execution.execute();
+      this.deps.log.info({ run: runId, workflow: run.workflow, status }, 'workflow run ended');
+    })()
+      .catch((err: unknown) => {
+        if (!controller.signal.aborted) this.deps.log.error({ err, run: runId }, 'workflow run interrupted by an error; it resumes when its lease runs out');
+      })
+      .finally(() => {
+        this.active.delete(runId);
+        this.settle(runId);
+      });
+    this.active.set(runId, { controller, done });
+  }
+
+  private settle(runId: string, response?: HttpResponse): void {
+    const responder = this.responders.get(runId);
+    if (!responder) return;
+    this.responders.delete(runId);
+    responder(response);
+  }
+
+  /** Picks up runs whose process stopped or died, so that they finish. */
+  private async sweep(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      for (const orphan of await this.runs.orphans(Date.now(), 20)) {
+        if (this.active.has(orphan.id)) continue;
+        if (await this.runs.claim(orphan.id, orphan.lease_until, this.owner, this.leaseMs)) {
+          this.deps.log.info({ run: orphan.id }, 'resuming an interrupted workflow run');
+          this.execute(orphan.id);
+        }
+      }
+    } catch (err) {
+      this.deps.log.warn({ err }, 'looking for interrupted workflow runs failed');
+    }
+  }
+}

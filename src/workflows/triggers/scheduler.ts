@@ -1,0 +1,130 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from '../../log.js';
+import type { TriggerDef, WorkflowDefinition } from '../definition.js';
+import type { TriggerState } from '../repository.js';
+import type { RunRepository } from '../runs.js';
+import { parseJson, type WorkflowDatabase, type WorkflowTriggersTable } from '../tables.js';
+import { triggerKind } from './index.js';
+import { pollItems } from './http-poll.js';
+import { nextOccurrence } from './recurrence.js';
+
+export interface SchedulerDeps {
+  db: Kysely<WorkflowDatabase>;
+  runs: RunRepository;
+  log: Logger;
+  owner: string;
+  leaseMs: number;
+  /** A run was recorded and leased to this process: execute it. */
+  started(runId: string): void;
+  tickMs?: number;
+}
+
+/**
+ * Fires Recurrence and HttpPoll triggers when their persisted due time comes. Claiming a firing
+ * is a compare-and-set of `next_due_at` in the same transaction that records the run, so each
+ * occurrence fires once across restarts and across processes sharing the database. Occurrences
+ * missed while no process ran are fired once, then the schedule continues from now.
+ */
+export class TriggerScheduler {
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private stopped = false;
+  private readonly polls = new Set<Promise<void>>();
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  start(): void {
+    this.stopped = false;
+    this.arm(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.ticking;
+    await Promise.allSettled([...this.polls]);
+  }
+
+  private arm(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => {
+        this.ticking = undefined;
+        this.arm(this.deps.tickMs ?? 200);
+      });
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      const now = Date.now();
+      const due = await this.deps.db
+        .selectFrom('workflow_triggers')
+        .innerJoin('workflows', 'workflows.name', 'workflow_triggers.workflow')
+        .selectAll('workflow_triggers')
+        .select(['workflows.definition as definition'])
+        .where('workflow_triggers.next_due_at', '<=', now)
+        .where('workflows.state', '=', 'Enabled')
+        .orderBy('workflow_triggers.next_due_at')
+        .limit(50)
+        .execute();
+      for (const row of due) {
+        if (this.stopped) return;
+        const trigger = (JSON.parse(row.definition) as WorkflowDefinition).triggers?.[row.trigger];
+        if (!trigger?.recurrence) continue;
+        const kind = triggerKind(trigger);
+        if (kind === 'Recurrence') await this.fireRecurrence(row, trigger, now);
+        else if (kind === 'HttpPoll') await this.startPoll(row, trigger, now);
+      }
+    } catch (err) {
+      this.deps.log.warn({ err }, 'workflow trigger scheduler tick failed; retrying');
+    }
+  }
+
+  /** Moves the due time on; false when another process (or an earlier tick) already did. */
+  private async advance(db: Kysely<WorkflowDatabase>, row: WorkflowTriggersTable, trigger: TriggerDef, now: number): Promise<number | null | false> {
+    const state = parseJson<TriggerState>(row.state) ?? {};
+    const next = nextOccurrence(trigger.recurrence!, state.anchor ?? now, Math.max(now, row.next_due_at ?? now)) ?? null;
+    const result = await db
+      .updateTable('workflow_triggers')
+      .set({ next_due_at: next, updated_at: now })
+      .where('workflow', '=', row.workflow)
+      .where('trigger', '=', row.trigger)
+      .where('config_hash', '=', row.config_hash)
+      .where('next_due_at', '=', row.next_due_at)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1 ? next : false;
+  }
+
+  private async fireRecurrence(row: WorkflowTriggersTable & { definition: string }, trigger: TriggerDef, now: number): Promise<void> {
+    const runId = await this.deps.db.transaction().execute(async (trx) => {
+      if ((await this.advance(trx as unknown as Kysely<WorkflowDatabase>, row, trigger, now)) === false) return undefined;
+      const wf = await trx.selectFrom('workflows').select(['definition', 'parameters']).where('name', '=', row.workflow).executeTakeFirst();
+      if (!wf) return undefined;
+      const scheduled = new Date(row.next_due_at ?? now).toISOString();
+      return this.deps.runs.create(
+        {
+          workflow: row.workflow,
+          trigger: row.trigger,
+          definition: JSON.parse(wf.definition),
+          parameters: JSON.parse(wf.parameters),
+          triggerOutputs: { headers: {}, body: { scheduledTime: scheduled, startTime: new Date(now).toISOString() } },
+          owner: this.deps.owner,
+          leaseMs: this.deps.leaseMs,
+        },
+        trx,
+      );
+    });
+    if (runId) this.deps.started(runId);
+  }
+
+  /** Polls run beside the tick (an endpoint may be slow); the due time is claimed first, so a poll happens once. */
+  private async startPoll(row: WorkflowTriggersTable & { definition: string }, trigger: TriggerDef, now: number): Promise<void> {
+    if ((await this.advance(this.deps.db, row, trigger, now)) === false) return;
+    const poll = pollItems({ ...this.deps, workflow: row.workflow, trigger: row.trigger, def: trigger, configHash: row.config_hash })
+      .catch((err: unknown) => this.deps.log.warn({ err, workflow: row.workflow, trigger: row.trigger }, 'HttpPoll trigger failed; it polls again at its next interval'))
+      .finally(() => this.polls.delete(poll));
+    this.polls.add(poll);
+  }
+}
