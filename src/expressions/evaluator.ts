@@ -95,6 +95,15 @@ class Evaluator {
 
 /** Evaluates a parsed template; a whole-value expression keeps its type, interpolation is a string. */
 export function evaluateTemplate(template: Template, ctx: EvaluationContext): unknown {
+  try {
+    return evaluate(template, ctx);
+  } catch (err) {
+    if (err instanceof ExpressionError) throw err;
+    throw new ExpressionError(describe(err), template.source, 0);
+  }
+}
+
+function evaluate(template: Template, ctx: EvaluationContext): unknown {
   if (template.kind === 'literal') return template.value;
   const evaluator = new Evaluator(template.source, ctx);
   if (template.kind === 'expression') return unbox(evaluator.eval(template.expr));

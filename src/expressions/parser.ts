@@ -12,8 +12,11 @@ import { ExpressionError } from './errors.js';
 import { listFunctions, lookupFunction } from './functions/index.js';
 import { Lexer, type Token } from './lexer.js';
 
-/** Deep enough for any real definition, shallow enough never to overflow the stack. */
-const MAX_DEPTH = 100;
+/**
+ * Deep enough for any real definition, shallow enough never to overflow the stack; property
+ * accesses count too, since evaluating `a().b.c` recurses once per step.
+ */
+const MAX_DEPTH = 256;
 
 class Parser {
   private depth = 0;
@@ -31,12 +34,18 @@ class Parser {
     return this.lexer.fail(`expected ${wanted} but found ${found}`, t.pos);
   }
 
-  expression(): Expr {
+  private deeper(): void {
     if (++this.depth > MAX_DEPTH) this.lexer.fail(`expression is nested more than ${MAX_DEPTH} levels deep`);
+  }
+
+  expression(): Expr {
+    const outer = this.depth;
+    this.deeper();
     let expr = this.primary();
     for (;;) {
       const t = this.lexer.peek(false);
       if (t.kind !== 'punct') break;
+      if (t.text === '.' || t.text === '[' || t.text === '?') this.deeper();
       if (t.text === '.') {
         this.lexer.next(false);
         expr = this.dotMember(expr, false, t.pos);
@@ -51,7 +60,7 @@ class Parser {
         else this.unexpected(after, "'[' or '.' after '?'");
       } else break;
     }
-    this.depth--;
+    this.depth = outer;
     return expr;
   }
 
@@ -169,6 +178,16 @@ export function parseExpression(source: string): Expr {
 
 /** Parses a definition string value: plain text, `@expr`, `@@…`, or text with `@{…}`. */
 export function parseTemplate(value: string): Template {
+  try {
+    return parseValue(value);
+  } catch (err) {
+    if (err instanceof ExpressionError) throw err;
+    // Only a fault here (the input is bounded): still, callers are promised ExpressionError alone.
+    throw new ExpressionError(`cannot be parsed: ${err instanceof Error ? err.message : String(err)}`, value, 0);
+  }
+}
+
+function parseValue(value: string): Template {
   if (value.startsWith('@@')) return { kind: 'literal', value: value.slice(1), source: value };
   if (value.startsWith('@') && value[1] !== '{') return { kind: 'expression', expr: parseAt(value, 1, 'eof').expr, source: value };
   if (!value.includes('@{')) return { kind: 'literal', value, source: value };
