@@ -150,7 +150,7 @@ function check(expr: Expr, source: string): void {
   const n = expr.args.length;
   if (n < fn.min || n > fn.max) {
     const want = fn.min === fn.max ? `${fn.min}` : fn.max === Infinity ? `at least ${fn.min}` : `${fn.min} to ${fn.max}`;
-    throw new ExpressionError(`expects ${want} argument${(fn.max === Infinity ? fn.min : fn.max) === 1 ? '' : 's'} but was given ${n}`, source, expr.pos, fn.name);
+    throw new ExpressionError(`expects ${want} argument${fn.max === 1 && fn.min === 1 ? '' : 's'} but was given ${n}`, source, expr.pos, fn.name);
   }
   for (const a of expr.args) check(a, source);
 }
