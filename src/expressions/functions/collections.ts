@@ -25,11 +25,18 @@ function sameKind(args: unknown[]): 'array' | 'object' {
   return fail(`expects only arrays or only objects, not ${args.map(typeName).join(', ')}`);
 }
 
+/** A key equal for deep-equal JSON values, so union and intersection stay linear on big arrays. */
+function key(v: unknown): string {
+  const canonical = (x: unknown): unknown =>
+    Array.isArray(x) ? x.map(canonical) : isObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, canonical(x[k])])) : x === undefined ? null : x;
+  return JSON.stringify(canonical(v));
+}
+
 function union(args: unknown[]): unknown {
   if (sameKind(args) === 'object') return Object.assign({}, ...(args as object[]));
-  const out: unknown[] = [];
-  for (const a of args as unknown[][]) for (const x of a) if (!out.some((y) => deepEquals(x, y))) out.push(x);
-  return out;
+  const seen = new Map<string, unknown>();
+  for (const a of args as unknown[][]) for (const x of a) if (!seen.has(key(x))) seen.set(key(x), x);
+  return [...seen.values()];
 }
 
 function intersection(args: unknown[]): unknown {
@@ -40,9 +47,13 @@ function intersection(args: unknown[]): unknown {
     return out;
   }
   const [first, ...rest] = args as unknown[][];
-  const out: unknown[] = [];
-  for (const x of first) if (rest.every((a) => a.some((y) => deepEquals(x, y))) && !out.some((y) => deepEquals(x, y))) out.push(x);
-  return out;
+  const others = rest.map((a) => new Set(a.map(key)));
+  const out = new Map<string, unknown>();
+  for (const x of first) {
+    const k = key(x);
+    if (!out.has(k) && others.every((s) => s.has(k))) out.set(k, x);
+  }
+  return [...out.values()];
 }
 
 export const collectionFunctions: FunctionDef[] = [

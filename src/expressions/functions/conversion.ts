@@ -17,7 +17,7 @@ function toInt(v: unknown): number {
 
 function toFloat(v: unknown): unknown {
   if (typeof v === 'number') return floatResult(v);
-  if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) {
+  if (typeof v === 'string' && /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/.test(v)) {
     const n = Number(v);
     if (Number.isFinite(n)) return floatResult(n);
   }

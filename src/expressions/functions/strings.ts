@@ -116,6 +116,6 @@ export const stringFunctions: FunctionDef[] = [
   define('string', 'isInt(text)', { description: 'Whether the string is a whole number.', call: ([v]) => /^\s*[+-]?\d+\s*$/.test(text(v, 'text')) }),
   define('string', 'isFloat(text)', {
     description: 'Whether the string is a number.',
-    call: ([v]) => /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text(v, 'text')),
+    call: ([v]) => /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/.test(text(v, 'text')),
   }),
 ];
