@@ -12,17 +12,20 @@ function now(info: CallInfo): Timestamp {
   return { ms: d.getTime(), sub: 0, utc: true };
 }
 
+const daysInMonth = (year: number, month: number): number => {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month + 1, 0);
+  return d.getUTCDate();
+};
+
 /** .NET's AddMonths: the day is clamped to the end of a shorter month. */
 function addMonths(t: Timestamp, months: number): Timestamp {
   const d = new Date(t.ms);
-  const y = d.getUTCFullYear();
-  const target = d.getUTCMonth() + months;
-  const ty = y + Math.floor(target / 12);
-  const tm = ((target % 12) + 12) % 12;
-  const lastDay = new Date(Date.UTC(2000, tm + 1, 0)).getUTCDate() - (tm === 1 && !(ty % 4 === 0 && (ty % 100 !== 0 || ty % 400 === 0)) ? 1 : 0);
-  const r = new Date(t.ms);
-  r.setUTCFullYear(ty, tm, Math.min(d.getUTCDate(), lastDay));
-  return { ...t, ms: r.getTime() };
+  const target = d.getUTCFullYear() * 12 + d.getUTCMonth() + months;
+  const year = Math.floor(target / 12);
+  const month = target - year * 12;
+  d.setUTCFullYear(year, month, Math.min(d.getUTCDate(), daysInMonth(year, month)));
+  return { ...t, ms: d.getTime() };
 }
 
 function add(t: Timestamp, amount: number, unit: string): Timestamp {
