@@ -49,6 +49,10 @@ export interface PeerMessage {
   parsed?: ParsedMail;
   /** The AUTH user of the session, if any. */
   user?: string;
+  /** Whether the session was encrypted (implicit TLS or STARTTLS). */
+  secure: boolean;
+  /** The name the client gave in EHLO/HELO. */
+  clientName: string;
 }
 
 export interface SmtpPeer {
@@ -86,6 +90,8 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
     authOptional: !authOn,
     authMethods: options.auth?.methods ?? ['PLAIN', 'LOGIN'],
     disableReverseLookup: true,
+    // Replies carry exactly the text given (e.g. '5.7.1 Relaying denied'); smtp-server would prefix its own code.
+    hideENHANCEDSTATUSCODES: true,
     // keep close() quick when a client under test leaves a pooled connection open
     closeTimeout: 200,
 
@@ -135,6 +141,8 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
             raw,
             parsed,
             user: typeof session.user === 'string' ? session.user : undefined,
+            secure: session.secure,
+            clientName: session.hostNameAppearsAs,
           });
           callback();
         })();
