@@ -131,8 +131,33 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
   return out;
 }
 
+// 530 "authentication required" is policy too (it is 5.7.0 where servers send enhanced codes).
 const isPolicy = (r: { code?: number; enhancedCode?: string; response?: string }): boolean =>
-  (r.enhancedCode?.startsWith('5.7.') ?? false) || /relay/i.test(r.response ?? '');
+  (r.enhancedCode?.startsWith('5.7.') ?? false) || r.code === 530 || /relay/i.test(r.response ?? '');
+
+/** What is wrong with a certificate, from Node's error code or (after STARTTLS, where nodemailer drops the code) its text. */
+export function certificateAdvice(codes: readonly string[], message: string, host?: string): { code: string; what: string; fix: string } {
+  const has = (c: string, re: RegExp): boolean => codes.includes(c) || re.test(message);
+  const lenient = 'or, if you accept an unverified server, set rejectUnauthorized: false.';
+  if (has('CERT_HAS_EXPIRED', /certificate has expired/i)) {
+    return { code: 'CertificateExpired', what: 'has expired', fix: `the server's administrator must renew it; ${lenient}` };
+  }
+  if (has('CERT_NOT_YET_VALID', /not yet valid/i)) {
+    return { code: 'CertificateNotYetValid', what: 'is not valid yet', fix: `check the clock of this machine and of the server; ${lenient}` };
+  }
+  if (has('ERR_TLS_CERT_ALTNAME_INVALID', /does not match certificate|altname/i)) {
+    return {
+      code: 'CertificateHostMismatch',
+      what: `is issued for another host than ${host ?? 'the one connected to'}`,
+      fix: `set the connection's host to a name the certificate names; ${lenient}`,
+    };
+  }
+  return {
+    code: 'CertificateUntrusted',
+    what: 'is self-signed or signed by a CA this machine does not trust',
+    fix: `add the certificate of the CA that signed it (PEM) as the connection's "ca"; ${lenient}`,
+  };
+}
 
 export function classifySmtpFailure(err: unknown, ctx: ClassifyContext = {}): SmtpFailure {
   if (err instanceof SmtpSendError) return err.failure;
@@ -161,13 +186,12 @@ export function classifySmtpFailure(err: unknown, ctx: ClassifyContext = {}): Sm
         'Fix: if the server takes implicit TLS (usually port 465), set security to "tls"; use "none" only on a network you trust.');
     }
     if (certProblem) {
-      return fail('permanent', 502, 'SmtpTlsFailed',
-        `The TLS certificate of ${where} was not accepted: ${reason}. Fix: add the certificate of the CA that signed it as the ` +
-        'connection\'s "ca" (PEM), set host to a name the certificate is issued for, or set rejectUnauthorized: false to accept an unverified server.');
+      const { what, fix } = certificateAdvice(anyCode, e.message, ctx.host);
+      return fail('permanent', 502, 'SmtpTlsFailed', `The TLS certificate of ${where} ${what}. Fix: ${fix}`);
     }
     if (notTls) {
       return fail('permanent', 502, 'SmtpTlsFailed',
-        `${where} did not answer with TLS (${reason}): the port speaks plain SMTP. Fix: set security to "starttls" (ports 587 and 25), or use the implicit-TLS port (usually 465) with "tls".`);
+        `${where} did not answer with TLS (wrong version number): the port speaks plain SMTP. Fix: set security to "starttls" (ports 587 and 25), or use the implicit-TLS port (usually 465) with "tls".`);
     }
     return fail('transient', 502, 'SmtpTlsFailed', `The TLS handshake with ${where} failed: ${reason}${said}. It will be retried; if it keeps failing, check the connection's security setting.`);
   }
@@ -181,7 +205,7 @@ export function classifySmtpFailure(err: unknown, ctx: ClassifyContext = {}): Sm
     const missing = /missing credentials/i.test(e.message);
     const fix = advice?.fix ?? (missing
       ? 'Set both username and password on the connection.'
-      : rc === undefined ? reason + '.' : 'Check the connection\'s username and password (some providers need an app password).');
+      : rc === undefined ? reason.replace(/\.?$/, '.') : 'Check the connection\'s username and password (some providers need an app password).');
     const what = rc === undefined ? `Could not authenticate to ${where}.` : `${where} refused the connection's credentials${said}.`;
     return fail('permanent', 401, 'SmtpAuthenticationFailed', `${what} ${fix}`);
   }
@@ -209,7 +233,7 @@ export function classifySmtpFailure(err: unknown, ctx: ClassifyContext = {}): Sm
   }
   if (rc !== undefined && rc >= 500) {
     if (isPolicy({ code: rc, enhancedCode, response })) {
-      const fix = /auth/i.test(response ?? '') && rc === 530
+      const fix = rc === 530 || /authentication required/i.test(response ?? '')
         ? 'the server requires authentication: set username and password on the connection'
         : /relay/i.test(response ?? '')
           ? 'authenticate (username and password) or send from an address the server allows to relay'

@@ -99,7 +99,7 @@ export function classifyContext(conn: SmtpConnection): ClassifyContext {
 }
 
 const NO_USABLE_MECHANISM =
-  'the server offers no sign-in mechanism smtpflow can use with a password (it offers only CRAM-MD5; smtpflow uses PLAIN or LOGIN). ' +
+  'The server offers no sign-in mechanism smtpflow can use with a password (it offers only CRAM-MD5; smtpflow uses PLAIN or LOGIN). ' +
   'Fix: enable AUTH PLAIN or LOGIN on the server (over TLS), or use OAuth2 if the server offers XOAUTH2.';
 
 export function transportOptions(conn: SmtpConnection, clientName: string = clientNameNow()): SMTPPoolOptions & { pool: true } {
