@@ -12,7 +12,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SmtpConnection } from '../connections/schema.js';
-import { authRejectionAdvice, certificateAdvice, scrub } from './classify.js';
+import { authRejectionAdvice, scrub } from './classify.js';
+import { exchange, judgeCertificate, speaksTls, tcpConnect, tlsHandshake, tlsReason, type CertificateVerdict } from './probe.js';
 import { clientNameNow, defaultClientName, PASSWORD_MECHANISMS, secretForms, tlsOptions } from './transports.js';
 
 export type ConnectionTestStepName =
@@ -76,8 +77,8 @@ export async function testConnection(conn: SmtpConnection, opts: ConnectionTestO
   const clean = (s: string): string => scrub(s, secrets);
   const steps: ConnectionTestStep[] = [];
   const where = `${conn.host}:${conn.port}`;
-  const record = (step: ConnectionTestStepName, ok: boolean, detail: string, since: number): void => {
-    steps.push({ step, ok, detail: clean(detail), durationMs: Math.max(0, Math.round(performance.now() - since)) });
+  const record: RecordStep = (step, ok, detail, since, end = performance.now()) => {
+    steps.push({ step, ok, detail: clean(detail), durationMs: Math.max(0, Math.round(end - since)) });
   };
   const stop = (code: string, message: string, fix: string): never => {
     throw new Stop({ code, message: clean(message), fix: clean(fix) });
@@ -128,7 +129,7 @@ export async function testConnection(conn: SmtpConnection, opts: ConnectionTestO
       try {
         secured = await tlsHandshake(socket!, conn, t);
       } catch (err) {
-        const msg = (err as Error).message;
+        const msg = tlsReason((err as Error).message);
         record('certificate', false, `TLS handshake failed: ${msg}`, start);
         if (/wrong version number|packet length too long|unexpected eof|http request/i.test(msg)) {
           stop('PlainPortCalledTls', `${where} speaks plain SMTP, but the connection's security is "tls" (implicit TLS).`,
@@ -189,7 +190,7 @@ export async function testConnection(conn: SmtpConnection, opts: ConnectionTestO
     const plainEhlo = replayHandshake(events, connectStart, record, starttlsVerdict);
     if (starttlsVerdict?.problem) stop(starttlsVerdict.problem.code, starttlsVerdict.problem.message, starttlsVerdict.problem.fix);
     if (connectError) {
-      await diagnoseHandshake(connectError, events, conn, address, t, plainEhlo, record, stop);
+      await diagnoseHandshake(connectError, events, connectStart, conn, address, t, plainEhlo, record, stop);
     }
 
     // AUTH
@@ -280,83 +281,12 @@ export async function testConnection(conn: SmtpConnection, opts: ConnectionTestO
   }
 }
 
-function tcpConnect(host: string, port: number, timeoutMs: number): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-    s.once('connect', () => {
-      clearTimeout(timer);
-      s.removeAllListeners('error');
-      resolve(s);
-    });
-    s.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
-
-function tlsHandshake(socket: net.Socket, conn: SmtpConnection, timeoutMs: number): Promise<tls.TLSSocket> {
-  return new Promise((resolve, reject) => {
-    const s = tls.connect({ ...tlsOptions(conn), rejectUnauthorized: false, socket, host: conn.host });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(Object.assign(new Error(`no TLS answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-    s.once('secureConnect', () => {
-      clearTimeout(timer);
-      s.removeAllListeners('error');
-      resolve(s);
-    });
-    s.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
-
-type Record = (step: ConnectionTestStepName, ok: boolean, detail: string, since: number) => void;
+/** `end` defaults to now; a replayed step passes the time its reply arrived. */
+type RecordStep = (step: ConnectionTestStepName, ok: boolean, detail: string, since: number, end?: number) => void;
 type StopFn = (code: string, message: string, fix: string) => never;
 
-const describeName = (n: tls.PeerCertificate['subject'] | undefined): string =>
-  n ? Object.entries(n).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ') : '(none)';
-
-interface CertificateVerdict {
-  ok: boolean;
-  detail: string;
-  problem?: ConnectionTestProblem;
-}
-
-function judgeCertificate(s: tls.TLSSocket, conn: SmtpConnection): CertificateVerdict {
-  const cert = s.getPeerCertificate();
-  const subject = describeName(cert.subject);
-  const issuer = describeName(cert.issuer);
-  const names = cert.subjectaltname ? `; names: ${cert.subjectaltname}` : '';
-  const about = `subject ${subject}, issuer ${issuer}, valid until ${cert.valid_to}${names}`;
-  if (s.authorized) return { ok: true, detail: `trusted: ${about}` };
-  // Node documents an Error but sets the OpenSSL code string
-  const raw = s.authorizationError as unknown;
-  const reason = typeof raw === 'string' ? raw : ((raw as NodeJS.ErrnoException)?.code ?? String(raw));
-  if (conn.rejectUnauthorized === false) {
-    return { ok: true, detail: `NOT verified (${reason}), accepted because rejectUnauthorized is false: ${about}` };
-  }
-  const advice = certificateAdvice([reason], '', conn.host);
-  return {
-    ok: false,
-    detail: `${reason}: ${about}`,
-    problem: {
-      code: advice.code,
-      message: `The certificate of ${conn.host}:${conn.port} ${advice.what} (${about}).`,
-      fix: advice.fix.replace(/^./, (c) => c.toUpperCase()),
-    },
-  };
-}
-
 /** Turns the transaction log of connect() into banner / ehlo / starttls steps; answers the EHLO reply seen before STARTTLS. */
-function replayHandshake(events: Event[], start: number, record: Record, verdict: CertificateVerdict | undefined): string | undefined {
+function replayHandshake(events: Event[], start: number, record: RecordStep, verdict: CertificateVerdict | undefined): string | undefined {
   let last = start;
   let plainEhlo: string | undefined;
   let pending: { verb: string; at: number } | undefined;
@@ -366,20 +296,20 @@ function replayHandshake(events: Event[], start: number, record: Record, verdict
       pending = { verb: e.text, at: e.at };
       last = e.at;
     } else if (e.kind === 'upgraded') {
-      record('starttls', true, 'connection upgraded to TLS', last);
-      if (verdict) record('certificate', verdict.ok, verdict.detail, e.at);
+      record('starttls', true, 'connection upgraded to TLS', last, e.at);
+      if (verdict) record('certificate', verdict.ok, verdict.detail, e.at, e.at);
       if (!verdict?.ok) break;
     } else if (!bannerSeen) {
       bannerSeen = true;
-      record('banner', /^220/.test(e.text), firstLine(e.text), start);
+      record('banner', /^220/.test(e.text), firstLine(e.text), start, e.at);
     } else if (pending && (pending.verb === 'EHLO' || pending.verb === 'HELO')) {
       const lines = e.text.split(/\r?\n/).map((l) => l.replace(/^\d{3}[ -]/, ''));
       const ok = /^2/.test(e.text);
-      record('ehlo', ok, ok ? `${lines[0]} — offers ${lines.slice(1).join(', ') || 'no extensions'}` : firstLine(e.text), pending.at);
+      record('ehlo', ok, ok ? `${lines[0]} — offers ${lines.slice(1).join(', ') || 'no extensions'}` : firstLine(e.text), pending.at, e.at);
       if (!plainEhlo) plainEhlo = e.text;
       pending = undefined;
     } else if (pending?.verb === 'STARTTLS') {
-      if (!/^2/.test(e.text)) record('starttls', false, `STARTTLS → ${firstLine(e.text)}`, pending.at);
+      if (!/^2/.test(e.text)) record('starttls', false, `STARTTLS → ${firstLine(e.text)}`, pending.at, e.at);
       last = pending.at;
       pending = undefined;
     }
@@ -388,12 +318,12 @@ function replayHandshake(events: Event[], start: number, record: Record, verdict
 }
 
 async function diagnoseHandshake(
-  err: Error, events: Event[], conn: SmtpConnection, address: string, t: number, plainEhlo: string | undefined, record: Record, stop: StopFn,
+  err: Error, events: Event[], connectStart: number, conn: SmtpConnection, address: string, t: number, plainEhlo: string | undefined, record: RecordStep, stop: StopFn,
 ): Promise<never> {
   const e = err as NodeJS.ErrnoException & { response?: string; command?: string; timeoutType?: string };
   const where = `${conn.host}:${conn.port}`;
   const bannerSeen = events.some((x) => x.kind === 'server');
-  const since = events.length ? events[events.length - 1].at : performance.now() - t;
+  const since = events.length ? events[events.length - 1].at : connectStart;
   if (!bannerSeen) {
     record('banner', false, e.code === 'ETIMEDOUT' ? `no greeting within ${t} ms` : e.message, since);
     if (e.code === 'ETIMEDOUT' && conn.security !== 'tls' && (await speaksTls(address, conn, t))) {
@@ -407,13 +337,13 @@ async function diagnoseHandshake(
     stop('ConnectionClosed', `${where} closed the connection before greeting: ${e.message}.`,
       'The server may refuse this machine\'s address or be overloaded; check the host and port, and the server\'s logs.');
   }
-  if (e.command === 'STARTTLS' || /STARTTLS/i.test(e.message) || e.code === 'ETLS') {
+  if (e.command === 'STARTTLS' || e.code === 'ETLS') {
     if (e.response) {
       stop('StarttlsNotOffered', `${where} does not offer STARTTLS${plainEhlo && !/STARTTLS/i.test(plainEhlo) ? ' (its EHLO does not list it)' : ''}, and the connection's security "starttls" requires it; nothing was sent.`,
         'If the server takes implicit TLS on another port (usually 465), set security to "tls" and that port; use security "none" only on a network you trust.');
     }
-    record('starttls', false, e.message, since);
-    stop('TlsHandshakeFailed', `The STARTTLS handshake with ${where} failed: ${e.message}.`, 'Check the connection\'s port and security setting.');
+    record('starttls', false, tlsReason(e.message), since);
+    stop('TlsHandshakeFailed', `The STARTTLS handshake with ${where} failed: ${tlsReason(e.message)}.`, 'Check the connection\'s port and security setting.');
   }
   if (e.code === 'EPROTOCOL' && e.response && !events.some((x) => x.kind === 'client')) {
     stop('BannerRejected', `${where} refused the session in its greeting: ${firstLine(e.response)}`, 'The server does not take connections from this machine; ask its administrator, or check the host and port.');
@@ -425,34 +355,3 @@ async function diagnoseHandshake(
   throw err; // unreachable: stop() throws
 }
 
-/** Whether the port completes a TLS handshake: tells an implicit-TLS port from a silent one. */
-async function speaksTls(address: string, conn: SmtpConnection, t: number): Promise<boolean> {
-  let s: net.Socket | undefined;
-  try {
-    s = await tcpConnect(address, conn.port, t);
-    (await tlsHandshake(s, conn, t)).destroy();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    s?.destroy();
-  }
-}
-
-/** Runs one exchange; settles with its error (or null) when it answers, or when the session fails or ends first. */
-function exchange(session: SMTPConnection, run: (done: (err?: Error | null) => void) => void): Promise<Error | null> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (err?: Error | null): void => {
-      if (settled) return;
-      settled = true;
-      session.removeListener('error', done);
-      session.removeListener('end', ended);
-      resolve(err ?? null);
-    };
-    const ended = (): void => done(Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION' }));
-    session.once('error', done);
-    session.once('end', ended);
-    run(done);
-  });
-}

@@ -38,7 +38,7 @@ const cases: Case[] = [
     name: 'a TLS server on the port the connection calls "starttls"',
     server: { secure: true, tls: certs.server },
     conn: { security: 'starttls', ca: certs.ca, ...login },
-    timeoutMs: 500,
+    timeoutMs: 1000,
     code: 'TlsPortCalledPlain', failedStep: 'banner', fix: /security to "tls"/, noAuthSent: true,
   },
   {
