@@ -1,21 +1,10 @@
 import net from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import type { TestApp } from '../helpers/app.js';
+import { waitFor as sharedWaitFor } from '../helpers/wait.js';
 
-/** Polls `check` until it answers something truthy; fails with `what` after the deadline. No fixed sleeps. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** The shared waitFor, with the thing waited for named first (reads better at the call sites here). */
+export function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
+  return sharedWaitFor(check, { message: what, timeoutMs, intervalMs: 50 });
 }
 
 export async function freePort(): Promise<number> {
@@ -24,23 +13,6 @@ export async function freePort(): Promise<number> {
   const port = (server.address() as net.AddressInfo).port;
   await new Promise((r) => server.close(r));
   return port;
-}
-
-/** An SMTP server that refuses every recipient with the given reply (a real SMTP exchange, not a mock). */
-export async function startRefusingPeer(code = 550, text = '5.1.1 <nobody@example.com>: Recipient address rejected: User unknown'): Promise<{ port: number; close(): Promise<void> }> {
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onRcptTo(_address, _session, callback) {
-      const err = new Error(text) as Error & { responseCode: number };
-      err.responseCode = code;
-      callback(err);
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as net.AddressInfo).port;
-  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 /** The runs of a workflow, oldest first. */
