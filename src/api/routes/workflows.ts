@@ -57,12 +57,16 @@ export function workflowRoutes(workflows: WorkflowService, options: WorkflowRout
       return { rotated: true };
     });
 
+    const CallbackUrl = Type.Object({ value: Type.String(), method: Type.Literal('POST') });
     app.get(
       '/workflows/:name/triggers/:trigger/callback-url',
-      {
-        config: { scope: 'admin' },
-        schema: { tags, summary: "The signed URL of a Request trigger (as Logic Apps' listCallbackUrl)", params: TriggerParams, response: { 200: Type.Object({ value: Type.String(), method: Type.Literal('POST') }) } },
-      },
+      { config: { scope: 'admin' }, schema: { tags, summary: "The signed URL of a Request trigger (as Logic Apps' listCallbackUrl)", params: TriggerParams, response: { 200: CallbackUrl } } },
+      async (request) => workflows.callbackUrl(request.params.name, request.params.trigger, options.publicUrl ?? listeningUrl(app)),
+    );
+    // Logic Apps' own verb for it, for scripts written against the Azure API.
+    app.post(
+      '/workflows/:name/triggers/:trigger/listCallbackUrl',
+      { config: { scope: 'admin' }, schema: { tags, summary: 'Same as GET …/callback-url', params: TriggerParams, response: { 200: CallbackUrl } } },
       async (request) => workflows.callbackUrl(request.params.name, request.params.trigger, options.publicUrl ?? listeningUrl(app)),
     );
 
