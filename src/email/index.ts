@@ -1,0 +1,4 @@
+export { SendEmailInput, AttachmentInput, type SendEmailPath } from './schema.js';
+export { prepareEmail, newMessageId, type PrepareOptions, type PreparedEmail } from './prepare.js';
+export { parseAddressList, type ParsedAddress } from './addresses.js';
+export { decodeBase64 } from './attachments.js';

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { domainToASCII } from 'node:url';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { convert } from 'html-to-text';
+import type { Address, Options as MailOptions } from 'nodemailer/lib/mailer';
+import { AppError } from '../errors.js';
+import { checkAddressList, rejectLineBreaks, type CheckedAddress } from './addresses.js';
+import { toAttachment } from './attachments.js';
+import { SendEmailInput, type SendEmailPath } from './schema.js';
+
+export interface PrepareOptions {
+  /** Which Logic Apps path the body arrived on; only SendEmailV3 changes a default (HTML body). */
+  path?: SendEmailPath;
+  /** The connection's default sender, used when the body has no From. */
+  defaultFrom?: string;
+  /** Fixed when the message is accepted, so that every retry sends the same message. */
+  messageId: string;
+  date: Date;
+}
+
+export interface PreparedEmail {
+  /** Ready for `transport.sendMail`; carries its own envelope, so Bcc is only there. */
+  mail: MailOptions;
+  /** What goes into MAIL FROM / RCPT TO: domains in punycode, duplicates removed. */
+  envelope: { from: string; to: string[] };
+  /** For history and logs: addresses as written (Unicode domains), Bcc included. */
+  summary: { from: string; to: string[]; cc: string[]; bcc: string[]; subject: string };
+}
+
+const HEADER_NAME = /^X-[A-Za-z0-9-]+$/;
+const PRIORITY = {
+  High: { importance: 'High', xPriority: '1 (Highest)', msMail: 'High' },
+  Normal: { importance: 'Normal', xPriority: '3 (Normal)', msMail: 'Normal' },
+  Low: { importance: 'Low', xPriority: '5 (Lowest)', msMail: 'Low' },
+} as const;
+// Set by this module from typed fields; an X- header of the same name must not duplicate them.
+const OWNED_HEADERS = new Set(['x-priority', 'x-msmail-priority']);
+
+/** A Message-ID for a message accepted now: `<random@domain>`. */
+export function newMessageId(domain: string): string {
+  const host = domainToASCII(domain) || 'smtpflow.invalid';
+  return `<${randomBytes(16).toString('hex')}@${host}>`;
+}
+
+function invalidHeader(name: string): AppError {
+  return new AppError(
+    400,
+    'InvalidHeader',
+    `Headers: '${name.slice(0, 80)}' is not allowed; extra header names must start with 'X-' and hold only letters, digits and '-', e.g. 'X-Campaign'.`,
+    { field: 'Headers' },
+  );
+}
+
+function fieldOf(path: string): string | undefined {
+  const parts = path.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (parts.length === 0) return undefined;
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/**
+ * Workflow inputs come from expressions, not from the validated HTTP body, so the schema is
+ * checked here too; Convert first, because Logic Apps expressions often yield "true" or 42.
+ */
+function validateShape(input: unknown): SendEmailInput {
+  const candidate = Value.Convert(SendEmailInput, structuredClone(input));
+  const error = Value.Errors(SendEmailInput, candidate).First();
+  if (!error) return candidate as SendEmailInput;
+  const field = fieldOf(error.path);
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+    if (field?.startsWith('Headers.')) {
+      const name = field.slice('Headers.'.length);
+      rejectLineBreaks(name, 'Headers', 'the header name');
+      throw invalidHeader(name);
+    }
+    throw new AppError(400, 'UnknownProperty', `'${field}' is not a Send Email property; remove it or check its spelling (names are case-sensitive).`, { field });
+  }
+  const label = field ? `'${field}'` : 'The Send Email input';
+  throw new AppError(400, 'InvalidProperty', `${label}: ${error.message.toLowerCase()}; fix it and send again.`, { field });
+}
+
+function single(list: CheckedAddress[], field: string, what: string): CheckedAddress {
+  if (list.length !== 1) {
+    throw new AppError(400, 'InvalidAddress', `${field} must be exactly one address (found ${list.length}); ${what}.`, { field });
+  }
+  return list[0];
+}
+
+function headerAddress(a: CheckedAddress): Address | string {
+  return a.name ? { name: a.name, address: a.address } : a.address;
+}
+
+function customHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    rejectLineBreaks(name, 'Headers', 'the header name');
+    if (!HEADER_NAME.test(name)) {
+      throw invalidHeader(name);
+    }
+    const field = `Headers.${name}`;
+    rejectLineBreaks(value, field, 'the header value');
+    if (value.trim() === '') continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function plainTextOf(html: string): string {
+  return convert(html, {
+    wordwrap: 78,
+    selectors: [
+      { selector: 'img', format: 'skip' },
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+    ],
+  });
+}
+
+/** Receipt headers are not address headers for nodemailer: give it a bare address it will not re-encode. */
+function receiptHeader(a: CheckedAddress): { prepared: true; value: string } {
+  const ascii = /^[\x20-\x7e]*$/.test(a.envelope);
+  return { prepared: true, value: `<${ascii ? a.envelope : a.address}>` };
+}
+
+/**
+ * Validates a Send Email body and turns it into nodemailer options. Every problem is an
+ * AppError 400 whose `field` names the property, so a caller can show it next to the input.
+ */
+export function prepareEmail(input: SendEmailInput, options: PrepareOptions): PreparedEmail {
+  const data = validateShape(input);
+  const list = (text: string | undefined, field: string) => (text ? checkAddressList(text, field) : []);
+
+  const to = list(data.To, 'To');
+  const cc = list(data.CC, 'CC');
+  const bcc = list(data.Bcc, 'Bcc');
+  if (to.length + cc.length + bcc.length === 0) {
+    throw new AppError(400, 'MissingRecipient', 'No recipient: To, CC and Bcc are all empty; give at least one address, e.g. "To": "someone@example.org".', {
+      field: 'To',
+    });
+  }
+
+  let from: CheckedAddress;
+  if (data.From && data.From.trim() !== '') {
+    from = single(list(data.From, 'From'), 'From', "give one sender, e.g. 'Name <sender@example.org>'");
+  } else if (options.defaultFrom && options.defaultFrom.trim() !== '') {
+    from = single(list(options.defaultFrom, 'From'), 'From', "the connection's default sender must be a single address; fix the connection's defaultFrom or set From");
+  } else {
+    throw new AppError(400, 'MissingSender', "No sender: set From (e.g. 'Name <sender@example.org>') or give the connection a default sender (defaultFrom).", {
+      field: 'From',
+    });
+  }
+
+  const replyTo = list(data.ReplyTo, 'ReplyTo');
+  const readReceipt = data.ReadReceipt ? single(list(data.ReadReceipt, 'ReadReceipt'), 'ReadReceipt', 'give the one address that should get the read receipt') : undefined;
+  const deliveryReceipt = data.DeliveryReceipt
+    ? single(list(data.DeliveryReceipt, 'DeliveryReceipt'), 'DeliveryReceipt', 'give the one address that should get the delivery receipt')
+    : undefined;
+
+  const subject = data.Subject ?? '';
+  rejectLineBreaks(subject, 'Subject', 'the subject');
+
+  const headers: Record<string, string | { prepared: true; value: string }> = {};
+  for (const [name, value] of Object.entries(customHeaders(data.Headers))) {
+    if (!(data.Importance && OWNED_HEADERS.has(name.toLowerCase()))) headers[name] = value;
+  }
+  if (data.Importance) {
+    const p = PRIORITY[data.Importance];
+    headers['Importance'] = p.importance;
+    headers['X-Priority'] = p.xPriority;
+    headers['X-MSMail-Priority'] = p.msMail;
+  }
+  if (readReceipt) headers['Disposition-Notification-To'] = receiptHeader(readReceipt);
+  if (deliveryReceipt) headers['Return-Receipt-To'] = receiptHeader(deliveryReceipt);
+
+  const attachments = (data.Attachments ?? []).map((a, i) => toAttachment(a, i));
+
+  const recipients = [...new Set([...to, ...cc, ...bcc].map((a) => a.envelope))];
+  const envelope = { from: from.envelope, to: recipients };
+
+  const isHtml = data.IsHtml ?? options.path === 'SendEmailV3';
+  const body = data.Body ?? '';
+  const mail: MailOptions = {
+    from: headerAddress(from),
+    subject,
+    messageId: options.messageId,
+    date: options.date,
+    envelope,
+    headers,
+    attachments,
+  };
+  if (to.length) mail.to = to.map(headerAddress);
+  if (cc.length) mail.cc = cc.map(headerAddress);
+  // Bcc stays out of `mail`: with the explicit envelope nodemailer needs no header to route it.
+  if (replyTo.length) mail.replyTo = replyTo.map(headerAddress);
+  if (isHtml) {
+    mail.html = body;
+    mail.text = data.Text ?? plainTextOf(body);
+  } else {
+    mail.text = body;
+  }
+  if (deliveryReceipt) {
+    // DSNs go to the envelope sender whatever ORCPT says; ORCPT is only right with a single recipient.
+    const orcpt = recipients.length === 1 && /^[\x21-\x7e]+$/.test(recipients[0]) ? recipients[0] : undefined;
+    mail.dsn = { notify: ['success'], ...(orcpt ? { recipient: orcpt } : {}) };
+  }
+
+  return {
+    mail,
+    envelope,
+    summary: {
+      from: from.address,
+      to: to.map((a) => a.address),
+      cc: cc.map((a) => a.address),
+      bcc: bcc.map((a) => a.address),
+      subject,
+    },
+  };
+}
