@@ -1,3 +1,4 @@
+import { SendEmailInput } from '../email/index.js';
 import { findExpressionProblems } from '../expressions/index.js';
 import {
   ACTION_STATUSES,
@@ -37,7 +38,7 @@ export interface ValidationDeps {
 export const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
 
 /** Send Email fields (SPEC §1, V3 and extensions): a typo in a field name is caught on save. */
-const EMAIL_FIELDS = new Set(['To', 'CC', 'Bcc', 'Subject', 'Body', 'From', 'IsHtml', 'Importance', 'Attachments', 'ReadReceipt', 'DeliveryReceipt', 'ReplyTo', 'Headers', 'Text']);
+const EMAIL_FIELDS = new Set(Object.keys(SendEmailInput.properties));
 const COMMON_ACTION_KEYS = new Set(['type', 'kind', 'inputs', 'runAfter', 'runtimeConfiguration', 'operationOptions', 'limit', 'retryPolicy', 'description', 'metadata', 'trackedProperties']);
 
 /**
