@@ -1,4 +1,5 @@
 import type { Attachment } from 'nodemailer/lib/mailer';
+import { detectExtension } from 'nodemailer/lib/mime-funcs';
 import { AppError } from '../errors.js';
 import { rejectLineBreaks } from './addresses.js';
 import type { AttachmentInput } from './schema.js';
@@ -85,6 +86,12 @@ export function toAttachment(input: AttachmentInput, index: number): Attachment 
       );
     }
     attachment.cid = cid;
+  }
+
+  if (attachment.filename === undefined) {
+    // nodemailer would name it 'attachment-1.*' for unknown types; an inline part needs no name at all.
+    const ext = detectExtension(attachment.contentType);
+    attachment.filename = attachment.cid ? false : `attachment-${index + 1}.${ext === '*' ? 'bin' : ext}`;
   }
   return attachment;
 }

@@ -67,8 +67,8 @@ function validateShape(input: unknown): SendEmailInput {
   if (!error) return candidate as SendEmailInput;
   const field = fieldOf(error.path);
   if (error.type === ValueErrorType.ObjectAdditionalProperties) {
-    if (field?.startsWith('Headers.')) {
-      const name = field.slice('Headers.'.length);
+    if (error.path.startsWith('/Headers/')) {
+      const name = error.path.slice('/Headers/'.length).replace(/~1/g, '/').replace(/~0/g, '~');
       rejectLineBreaks(name, 'Headers', 'the header name');
       throw invalidHeader(name);
     }
@@ -190,12 +190,15 @@ export function prepareEmail(input: SendEmailInput, options: PrepareOptions): Pr
   if (cc.length) mail.cc = cc.map(headerAddress);
   // Bcc stays out of `mail`: with the explicit envelope nodemailer needs no header to route it.
   if (replyTo.length) mail.replyTo = replyTo.map(headerAddress);
-  if (isHtml) {
+  if (isHtml && body !== '') {
     mail.html = body;
-    mail.text = data.Text ?? plainTextOf(body);
+    const text = data.Text ?? plainTextOf(body);
+    if (text !== '') mail.text = text;
   } else {
-    mail.text = body;
+    mail.text = isHtml ? (data.Text ?? '') : body;
   }
+  // Without any body nodemailer makes the lone attachment the whole message (no multipart/mixed).
+  if (!mail.text && !mail.html && attachments.length > 0) mail.text = '\r\n';
   if (deliveryReceipt) {
     // DSNs go to the envelope sender whatever ORCPT says; ORCPT is only right with a single recipient.
     const orcpt = recipients.length === 1 && /^[\x21-\x7e]+$/.test(recipients[0]) ? recipients[0] : undefined;

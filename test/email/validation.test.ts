@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Value } from '@sinclair/typebox/value';
+import { assertRejected, build } from './compose.js';
+import { SendEmailInput } from '../../src/email/index.js';
+
+const ok = { From: 'sender@example.org', To: 'rcpt@example.org' };
+
+describe('Send Email validation (400s)', () => {
+  it('needs at least one recipient across To, CC and Bcc', () => {
+    assertRejected({ From: 'me@x.org' }, 'MissingRecipient', 'To');
+    assertRejected({ From: 'me@x.org', To: ' ; ', CC: '', Bcc: ',' }, 'MissingRecipient', 'To');
+  });
+
+  it('needs From or a default sender, and exactly one', () => {
+    assertRejected({ To: 'a@x.org' }, 'MissingSender', 'From');
+    assertRejected({ To: 'a@x.org', From: '  ' }, 'MissingSender', 'From', { defaultFrom: '' });
+    assertRejected({ To: 'a@x.org', From: 'a@x.org; b@x.org' }, 'InvalidAddress', 'From');
+    assertRejected({ To: 'a@x.org' }, 'InvalidAddress', 'From', { defaultFrom: 'not an address' });
+    assertRejected({ To: 'a@x.org', From: 'not-an-address' }, 'InvalidAddress', 'From');
+  });
+
+  for (const field of ['To', 'CC', 'Bcc', 'From', 'ReplyTo', 'ReadReceipt', 'DeliveryReceipt'] as const) {
+    for (const br of ['\r\n', '\n', '\r']) {
+      it(`refuses a ${JSON.stringify(br)} in ${field} as HeaderInjection`, () => {
+        assertRejected({ ...ok, [field]: `a@x.org${br}Bcc: victim@evil.org` }, 'HeaderInjection', field);
+      });
+    }
+  }
+
+  it('refuses a line break in Subject, header names and header values', () => {
+    assertRejected({ ...ok, Subject: 'Hello\r\nBcc: victim@evil.org' }, 'HeaderInjection', 'Subject');
+    assertRejected({ ...ok, Subject: 'Hello\nworld' }, 'HeaderInjection', 'Subject');
+    assertRejected({ ...ok, Headers: { 'X-Test': 'a\r\nBcc: victim@evil.org' } }, 'HeaderInjection', 'Headers.X-Test');
+    assertRejected({ ...ok, Headers: { 'X-Test\r\nBcc': 'v' } }, 'HeaderInjection', 'Headers');
+  });
+
+  it('allows only X- header names', () => {
+    for (const name of ['Subject', 'Bcc', 'X-', 'X-Bad Name', 'X-Ünicode', 'x-lower']) {
+      assertRejected({ ...ok, Headers: { [name]: 'v' } }, 'InvalidHeader', 'Headers');
+    }
+  });
+
+  it('refuses unknown properties and wrong types, naming the field', () => {
+    assertRejected({ ...ok, Cc: 'a@x.org' }, 'UnknownProperty', 'Cc');
+    assertRejected({ ...ok, Attachments: [{ ContentData: '', Name: 'x' }] }, 'UnknownProperty', 'Attachments[0].Name');
+    assertRejected({ ...ok, Importance: 'Urgent' }, 'InvalidProperty', 'Importance');
+    assertRejected({ ...ok, Attachments: [{ ContentData: '', ContentTransferEncoding: 'quoted-printable' }] }, 'InvalidProperty', 'Attachments[0].ContentTransferEncoding');
+    assertRejected({ ...ok, Attachments: [{ FileName: 'a.txt' }] }, 'InvalidProperty', 'Attachments[0].ContentData');
+    assertRejected({ ...ok, Subject: 'x'.repeat(2001) }, 'InvalidProperty', 'Subject');
+  });
+
+  it('converts the loose types workflow expressions produce', async () => {
+    const { parsed } = await build({ ...ok, IsHtml: 'true', Subject: 42, Body: '<i>x</i>' } as never);
+    assert.equal(parsed.subject, '42');
+    assert.equal(parsed.html, '<i>x</i>');
+  });
+});
+
+describe('SendEmailInput schema', () => {
+  it('has the seed property names, descriptions and no additional properties', () => {
+    const names = Object.keys(SendEmailInput.properties).sort();
+    assert.deepEqual(names, [
+      'Attachments', 'Bcc', 'Body', 'CC', 'DeliveryReceipt', 'From', 'Headers', 'Importance', 'IsHtml',
+      'ReadReceipt', 'ReplyTo', 'Subject', 'Text', 'To',
+    ]);
+    assert.equal(SendEmailInput.additionalProperties, false);
+    for (const [name, schema] of Object.entries(SendEmailInput.properties)) {
+      assert.ok((schema as { description?: string }).description, `${name} has a description`);
+    }
+    const attachment = SendEmailInput.properties.Attachments.items;
+    assert.equal(attachment.additionalProperties, false);
+    assert.deepEqual(Object.keys(attachment.properties).sort(), ['ContentData', 'ContentId', 'ContentTransferEncoding', 'ContentType', 'FileName']);
+    assert.ok(Value.Check(SendEmailInput, { To: 'a@x.org', Headers: { 'X-A': 'b' }, Importance: 'Low' }));
+    assert.ok(!Value.Check(SendEmailInput, { Headers: { Subject: 'b' } }));
+  });
+});
