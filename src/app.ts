@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import type { ApiServices } from './api/context.js';
 import { buildServer, type ApiInstance } from './api/server.js';
+import { messageRoutes } from './api/routes/messages.js';
+import { sendEmailRoutes } from './api/routes/send-email.js';
 import { workflowRoutes } from './api/routes/workflows.js';
 import type { Config } from './config.js';
-import { AppError } from './errors.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { Inbox } from './devserver/inbox.js';
 import { DevSmtpServer } from './devserver/server.js';
 import { KeyRepository } from './keys/repository.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { Outbox, outboxOptionsFromEnv, type OutboxOptions } from './outbox/index.js';
 import { loadOrCreateKey, SecretBox } from './secrets/secret-box.js';
 import { openStore, type Store } from './store/db.js';
 import { OutboxMailer } from './workflows/mail.js';
@@ -26,6 +28,7 @@ export interface App {
   connections: ConnectionRepository;
   keys: KeyRepository;
   workflows: WorkflowService;
+  outbox: Outbox;
   /** Set when this start generated the admin key (first start without SMTPFLOW_ADMIN_KEY). */
   generatedAdminKey?: string;
   /** The development SMTP server's port, when it runs. */
@@ -39,6 +42,8 @@ export interface App {
 export interface AppOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: NodeJS.WritableStream;
+  /** Outbox tunables (tests shorten leases and backoff); SMTPFLOW_OUTBOX_* variables otherwise. */
+  outbox?: Partial<OutboxOptions>;
 }
 
 /** The composition root: builds every service from the configuration. */
@@ -65,6 +70,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await ensureDevConnection(connections, config.devSmtpHost, devSmtpPort);
   }
 
+  const outbox = new Outbox({
+    store,
+    connections,
+    log: log.child({ component: 'outbox' }),
+    options: { ...outboxOptionsFromEnv(), ...options.outbox },
+  });
+
   let shuttingDown = false;
   const services: ApiServices = {
     config,
@@ -81,11 +93,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const workflows = new WorkflowService({
     store,
     log: log.child({ component: 'workflows' }),
-    mailer: new OutboxMailer(store, async () => {
-      throw new AppError(503, 'OutboxUnavailable', 'This process has no outbox to send workflow emails through.');
-    }),
+    mailer: new OutboxMailer(store, (request) => outbox.enqueueForWorkflow(request)),
     connectionType: async (name) => ((await connections.exists(name)) ? (await connections.view(name)).type : undefined),
   });
+  services.routes.push(sendEmailRoutes(outbox), messageRoutes(outbox));
   services.routes.push(workflowRoutes(workflows, { publicUrl: config.publicUrl }));
   const server = await buildServer(services);
 
@@ -98,10 +109,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     connections,
     keys,
     workflows,
+    outbox,
     generatedAdminKey,
     devSmtpPort,
     async listen() {
       await server.listen({ port: config.port, host: config.host });
+      outbox.start({ worker: config.worker });
       workflows.start();
       const address = server.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
@@ -113,6 +126,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Workflows first: a caller waiting on a Response action is answered (202) before the server closes.
       await workflows.stop();
       await server.close();
+      // After the server: synchronous sends still answering finish first.
+      await outbox.stop();
       await devServer?.stop();
       await store.close();
     },

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/001_initial.js';
+import * as outbox from './migrations/002_outbox.js';
 import * as workflows from './migrations/003_workflows.js';
 
 export interface MigrationContext {
@@ -13,6 +14,7 @@ type MigrationModule = { up(db: Kysely<any>, ctx: MigrationContext): Promise<voi
 /** Every migration, in order. A new one is appended here (file names keep the order visible). */
 const MIGRATIONS: Record<string, MigrationModule> = {
   '001_initial': initial,
+  '002_outbox': outbox,
   '003_workflows': workflows,
 };
 

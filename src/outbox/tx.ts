@@ -1,0 +1,32 @@
+import { sql } from 'kysely';
+import type { Store } from '../store/db.js';
+import { outboxDb, type OutboxDb } from './tables.js';
+
+/**
+ * A write transaction that is safe across processes. On SQLite it is BEGIN IMMEDIATE: a deferred
+ * transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another process
+ * committed in between, and the busy timeout does not cover that case.
+ */
+export async function writeTx<T>(store: Store, fn: (db: OutboxDb) => Promise<T>): Promise<T> {
+  const db = outboxDb(store);
+  if (store.dialect === 'postgres') return db.transaction().execute(fn);
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const result = await fn(conn);
+      await sql`commit`.execute(conn);
+      return result;
+    } catch (err) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+/**
+ * Serialises writers of one key inside a write transaction. SQLite's BEGIN IMMEDIATE already
+ * serialises every writer; PostgreSQL needs an advisory lock held until commit.
+ */
+export async function lockKey(store: Store, tx: OutboxDb, key: string): Promise<void> {
+  if (store.dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(tx);
+}
