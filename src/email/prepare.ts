@@ -38,7 +38,9 @@ const OWNED_HEADERS = new Set(['x-priority', 'x-msmail-priority']);
 
 /** A Message-ID for a message accepted now: `<random@domain>`. */
 export function newMessageId(domain: string): string {
-  const host = domainToASCII(domain) || 'smtpflow.invalid';
+  const ascii = domainToASCII(domain);
+  // WHATWG hosts allow '_' and more; a Message-ID must stay a plain dot-atom.
+  const host = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/.test(ascii) ? ascii : 'smtpflow.invalid';
   return `<${randomBytes(16).toString('hex')}@${host}>`;
 }
 
@@ -62,7 +64,13 @@ function fieldOf(path: string): string | undefined {
  * checked here too; Convert first, because Logic Apps expressions often yield "true" or 42.
  */
 function validateShape(input: unknown): SendEmailInput {
-  const candidate = Value.Convert(SendEmailInput, structuredClone(input));
+  let copy: unknown;
+  try {
+    copy = structuredClone(input); // Convert mutates, and the caller keeps the original for retries
+  } catch {
+    throw new AppError(400, 'InvalidProperty', 'The Send Email input must be plain JSON data (strings, booleans, arrays, objects).');
+  }
+  const candidate = Value.Convert(SendEmailInput, copy);
   const error = Value.Errors(SendEmailInput, candidate).First();
   if (!error) return candidate as SendEmailInput;
   const field = fieldOf(error.path);
@@ -73,6 +81,9 @@ function validateShape(input: unknown): SendEmailInput {
       throw invalidHeader(name);
     }
     throw new AppError(400, 'UnknownProperty', `'${field}' is not a Send Email property; remove it or check its spelling (names are case-sensitive).`, { field });
+  }
+  if (error.type === ValueErrorType.ObjectRequiredProperty) {
+    throw new AppError(400, 'MissingProperty', `'${field}' is required; add it and send again.`, { field });
   }
   const label = field ? `'${field}'` : 'The Send Email input';
   throw new AppError(400, 'InvalidProperty', `${label}: ${error.message.toLowerCase()}; fix it and send again.`, { field });

@@ -65,6 +65,26 @@ describe('attachments', () => {
     assert.equal(parsed.attachments.find((a) => a.filename === 'a.txt')?.contentDisposition, 'attachment');
   });
 
+  it('names an attachment without FileName and keeps an empty-body message multipart', async () => {
+    const { parsed, headers } = await build({
+      ...base,
+      Attachments: [
+        { ContentData: 'SGVsbG8=' },
+        { ContentData: 'UE5H', ContentType: 'image/png' },
+        { ContentData: 'UE5H', ContentType: 'image/png', ContentId: 'pic' },
+      ],
+    });
+    assert.match(headers, /^Content-Type: multipart\/mixed;/m);
+    assert.deepEqual(
+      parsed.attachments.map((a) => [a.filename, a.contentType]),
+      [
+        ['attachment-1.bin', 'application/octet-stream'],
+        ['attachment-2.png', 'image/png'],
+        [undefined, 'image/png'],
+      ],
+    );
+  });
+
   it('accepts empty and unpadded base64, and refuses what cannot be base64', () => {
     assert.equal(decodeBase64('', 'x').length, 0);
     assert.equal(decodeBase64('SGVsbG8', 'x').toString(), 'Hello');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Value } from '@sinclair/typebox/value';
 import { assertRejected, build } from './compose.js';
-import { SendEmailInput } from '../../src/email/index.js';
+import { prepareEmail, SendEmailInput } from '../../src/email/index.js';
 
 const ok = { From: 'sender@example.org', To: 'rcpt@example.org' };
 
@@ -46,7 +46,8 @@ describe('Send Email validation (400s)', () => {
     assertRejected({ ...ok, Attachments: [{ ContentData: '', Name: 'x' }] }, 'UnknownProperty', 'Attachments[0].Name');
     assertRejected({ ...ok, Importance: 'Urgent' }, 'InvalidProperty', 'Importance');
     assertRejected({ ...ok, Attachments: [{ ContentData: '', ContentTransferEncoding: 'quoted-printable' }] }, 'InvalidProperty', 'Attachments[0].ContentTransferEncoding');
-    assertRejected({ ...ok, Attachments: [{ FileName: 'a.txt' }] }, 'InvalidProperty', 'Attachments[0].ContentData');
+    assertRejected({ ...ok, Attachments: [{ FileName: 'a.txt' }] }, 'MissingProperty', 'Attachments[0].ContentData');
+    assertRejected({ ...ok, To: ['a@x.org'] }, 'InvalidProperty', 'To');
     assertRejected({ ...ok, Subject: 'x'.repeat(2001) }, 'InvalidProperty', 'Subject');
   });
 
@@ -54,6 +55,13 @@ describe('Send Email validation (400s)', () => {
     const { parsed } = await build({ ...ok, IsHtml: 'true', Subject: 42, Body: '<i>x</i>' } as never);
     assert.equal(parsed.subject, '42');
     assert.equal(parsed.html, '<i>x</i>');
+  });
+
+  it('leaves the caller\'s input untouched (it is stored and prepared again on retry)', () => {
+    const input = { ...ok, IsHtml: 'false', Attachments: [{ ContentData: 'SGVsbG8=' }] };
+    const before = structuredClone(input);
+    prepareEmail(input as never, { messageId: '<a@b>', date: new Date(0) });
+    assert.deepEqual(input, before);
   });
 });
 
