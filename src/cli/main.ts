@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerConnections } from './connections.js';
+import { registerKeys } from './keys.js';
 import { registerSecrets } from './secrets.js';
+import { registerSend } from './send.js';
 import { registerServe } from './serve.js';
 import { registerWorkflows } from './workflows.js';
 
@@ -11,6 +14,9 @@ const program = new Command()
   .showHelpAfterError('(add --help for usage)');
 
 registerServe(program);
+registerSend(program);
+registerConnections(program);
+registerKeys(program);
 registerWorkflows(program);
 registerSecrets(program);
 

@@ -3,9 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { rotateSecrets } from '../secrets/rotate.js';
-import { loadOrCreateKey, parseKey, SecretBox } from '../secrets/secret-box.js';
-import { openStore } from '../store/db.js';
 
 interface RotateFlags {
   dataDir?: string;
@@ -26,6 +23,12 @@ export function registerSecrets(program: Command): void {
     .option('--database-url <url>', 'database (SMTPFLOW_DATABASE_URL)')
     .option('--new-key-file <file>', 'file holding the new 32-byte key, hex or base64')
     .action(async (flags: RotateFlags) => {
+      // Loaded on use: the database drivers would slow every other command's start.
+      const [{ rotateSecrets }, { loadOrCreateKey, parseKey, SecretBox }, { openStore }] = await Promise.all([
+        import('../secrets/rotate.js'),
+        import('../secrets/secret-box.js'),
+        import('../store/db.js'),
+      ]);
       const config = loadConfig({ ...(flags.dataDir ? { dataDir: flags.dataDir } : {}), ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}) });
       const oldKey = loadOrCreateKey(config.secretKey, config.dataDir);
       const given = flags.newKeyFile ? fs.readFileSync(flags.newKeyFile, 'utf8') : process.env.SMTPFLOW_NEW_SECRET_KEY;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createApp } from '../app.js';
 import { loadConfig, type ConfigOverrides, type LogLevel } from '../config.js';
 
 interface ServeFlags {
@@ -36,6 +35,8 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (SMTPFLOW_LOG_LEVEL)')
     .option('--no-worker', 'serve the API only; leave delivery to `smtpflow worker` processes')
     .action(async (flags: ServeFlags) => {
+      // Loaded here, not at the top: every other command (send, keys, …) would pay seconds to load the server.
+      const { createApp } = await import('../app.js');
       const app = await createApp(loadConfig(serveOverrides(flags)));
       const url = await app.listen();
       printBanner(url, app.generatedAdminKey, app.devSmtpPort, Boolean(app.config.adminKey));
