@@ -5,6 +5,7 @@ import { registerKeys } from './keys.js';
 import { registerSecrets } from './secrets.js';
 import { registerSend } from './send.js';
 import { registerServe } from './serve.js';
+import { registerWorker } from './worker.js';
 import { registerWorkflows } from './workflows.js';
 
 const program = new Command()
@@ -14,6 +15,7 @@ const program = new Command()
   .showHelpAfterError('(add --help for usage)');
 
 registerServe(program);
+registerWorker(program);
 registerSend(program);
 registerConnections(program);
 registerKeys(program);
