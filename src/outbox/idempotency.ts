@@ -34,14 +34,13 @@ export const requestHash = (parts: unknown): string => crypto.createHash('sha256
  * in-progress row while it runs.
  */
 export class IdempotencyStore {
-  /** Keys being handled in this process: a concurrent duplicate waits for no database round-trip to be refused. */
+  /** Keys being handled in this process (see `hold`): a concurrent duplicate is refused without a database round-trip. */
   private readonly busy = new Set<string>();
 
   constructor(private readonly store: Store) {}
 
   /** The stored answer for this key, or undefined when the request should run; throws 409 on a reuse with another body. */
   async lookup(apiKeyId: string, key: string, hash: string): Promise<StoredAnswer | undefined> {
-    if (this.busy.has(`${apiKeyId}\0${key}`)) throw inProgress(key);
     const row = await outboxDb(this.store).selectFrom('idempotency_keys').selectAll().where('api_key_id', '=', apiKeyId).where('key', '=', key).executeTakeFirst();
     if (!row || row.created_at < Date.now() - IDEMPOTENCY_TTL_MS) return undefined;
     return answerOf(row, key, hash);
