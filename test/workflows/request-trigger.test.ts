@@ -119,6 +119,8 @@ describe('Request trigger → SMTP Send Email → Response', () => {
     assert.equal(run.actions.Response.status, 'Succeeded');
     assert.equal(run.actions.Response.outputs.statusCode, 200);
     assert.equal(JSON.stringify(run).includes('sig='), false, 'the signature is not recorded');
+    const sig = new URL(url).searchParams.get('sig')!;
+    assert.equal(t.logs().includes(sig), false, 'the signature is not logged');
   });
 
   test('a wrong or missing signature is 401, and a body that breaks the schema is 400 with paths', async () => {

@@ -74,6 +74,8 @@ export function workflowRoutes(workflows: WorkflowService, options: WorkflowRout
       '/workflows/:name/triggers/:trigger/invoke',
       {
         config: { scope: 'public' },
+        // The URL carries the signature, a credential: keep it out of the per-request info log lines.
+        logLevel: 'warn',
         schema: {
           tags,
           summary: "Fire a Request trigger; authorized by the URL's signature, not an API key. Answers the Response action's reply, else 202 with the run id",
