@@ -1,0 +1,40 @@
+import type { ConnectionTestReport } from '../types';
+
+const STEP_LABEL: Record<string, string> = {
+  dns: 'Resolve the server name',
+  tcp: 'Open a TCP connection',
+  banner: 'Server greeting',
+  ehlo: 'EHLO',
+  starttls: 'STARTTLS',
+  certificate: 'Certificate',
+  'auth-mechanisms': 'Authentication methods offered',
+  auth: 'Log in (AUTH)',
+  'mail-from': 'MAIL FROM accepted',
+};
+
+/** The connection test, step by step, as the server reported it. */
+export function TestReport({ report, name }: { report: ConnectionTestReport; name: string }) {
+  return (
+    <section className={`test-report ${report.ok ? 'ok' : 'bad'}`} aria-label={`Test result of ${name}`} aria-live="polite">
+      <p className="test-verdict">{report.ok ? 'The connection works.' : 'The connection test failed.'}</p>
+      <ol className="steps">
+        {report.steps.map((s, i) => (
+          <li key={i} className={s.ok ? 'ok' : 'bad'}>
+            <span className="step-mark" aria-label={s.ok ? 'passed' : 'failed'}>
+              {s.ok ? '✓' : '✗'}
+            </span>
+            <span className="step-name">{STEP_LABEL[s.step] ?? s.step}</span>
+            <span className="step-detail">{s.detail}</span>
+            <span className="step-time">{Math.round(s.durationMs)} ms</span>
+          </li>
+        ))}
+      </ol>
+      {report.problem && (
+        <div className="error-box" role="alert">
+          <strong>{report.problem.message}</strong>
+          {report.problem.fix && <p>{report.problem.fix}</p>}
+        </div>
+      )}
+    </section>
+  );
+}

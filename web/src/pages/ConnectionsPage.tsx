@@ -1,0 +1,130 @@
+import { useState } from 'react';
+import { api } from '../api';
+import { ConnectionForm } from '../components/ConnectionForm';
+import { ErrorBox } from '../components/ErrorBox';
+import { TestReport } from '../components/TestReport';
+import { useResource } from '../hooks';
+import type { Connection, ConnectionTestReport } from '../types';
+
+const SECURITY: Record<string, string> = { starttls: 'STARTTLS', tls: 'TLS', none: 'no encryption' };
+
+export function ConnectionsPage() {
+  const list = useResource(() => api.connections.list(), []);
+  const [editing, setEditing] = useState<Connection | 'new' | null>(null);
+
+  const saved = (): void => {
+    setEditing(null);
+    void list.reload();
+  };
+
+  return (
+    <section className="page" aria-labelledby="connections-title">
+      <div className="page-head">
+        <h1 id="connections-title">Connections</h1>
+        <button type="button" className="primary" onClick={() => setEditing('new')}>
+          + New connection
+        </button>
+      </div>
+      <p className="muted">SMTP servers that workflows and the API send through.</p>
+      {editing === 'new' && <ConnectionForm onSaved={saved} onCancel={() => setEditing(null)} />}
+      <ErrorBox error={list.error} />
+      {list.loading && !list.data && <p className="muted">Loading…</p>}
+      {list.data?.length === 0 && editing !== 'new' && <p className="empty">No connection yet. Create one to start sending email.</p>}
+      <ul className="card-list">
+        {list.data?.map((c) =>
+          editing !== 'new' && editing?.name === c.name ? (
+            <li key={c.name}>
+              <ConnectionForm existing={c} onSaved={saved} onCancel={() => setEditing(null)} />
+            </li>
+          ) : (
+            <ConnectionItem key={c.name} connection={c} onEdit={() => setEditing(c)} onDeleted={() => void list.reload()} />
+          ),
+        )}
+      </ul>
+    </section>
+  );
+}
+
+function ConnectionItem({ connection: c, onEdit, onDeleted }: { connection: Connection; onEdit: () => void; onDeleted: () => void }) {
+  const [report, setReport] = useState<ConnectionTestReport>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState<'test' | 'delete' | null>(null);
+  const [confirming, setConfirming] = useState(false);
+
+  const test = async (): Promise<void> => {
+    setBusy('test');
+    setError(undefined);
+    setReport(undefined);
+    try {
+      setReport(await api.connections.test(c.name));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async (): Promise<void> => {
+    setBusy('delete');
+    try {
+      await api.connections.remove(c.name);
+      onDeleted();
+    } catch (err) {
+      setError(err);
+      setBusy(null);
+      setConfirming(false);
+    }
+  };
+
+  return (
+    <li className="card connection" aria-label={`Connection ${c.name}`}>
+      <div className="card-head">
+        <h2>{c.name}</h2>
+        <span className="tag">{c.type}</span>
+      </div>
+      {c.type === 'smtp' ? (
+        <dl className="facts">
+          <dt>Server</dt>
+          <dd>
+            {c.host}:{c.port} · {SECURITY[c.security ?? ''] ?? c.security}
+            {c.rejectUnauthorized === false && ' · certificate not verified'}
+          </dd>
+          <dt>User</dt>
+          <dd>{c.username || '—'}{c.secretsSet.includes('password') && ' (password set)'}</dd>
+          <dt>Default sender</dt>
+          <dd>{c.defaultFrom || '—'}</dd>
+        </dl>
+      ) : (
+        <p className="muted">A {c.type} trigger source.</p>
+      )}
+      <div className="actions">
+        {c.type === 'smtp' && (
+          <button type="button" onClick={test} disabled={busy !== null}>
+            {busy === 'test' ? 'Testing…' : 'Test'}
+          </button>
+        )}
+        {c.type === 'smtp' && (
+          <button type="button" onClick={onEdit} disabled={busy !== null}>
+            Edit
+          </button>
+        )}
+        {confirming ? (
+          <>
+            <button type="button" className="danger" onClick={remove} disabled={busy !== null}>
+              Delete {c.name} for good
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Keep it
+            </button>
+          </>
+        ) : (
+          <button type="button" className="danger-outline" onClick={() => setConfirming(true)} disabled={busy !== null}>
+            Delete
+          </button>
+        )}
+      </div>
+      <ErrorBox error={error} />
+      {report && <TestReport report={report} name={c.name} />}
+    </li>
+  );
+}
