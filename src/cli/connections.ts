@@ -99,6 +99,15 @@ function describe(view: View): string {
   return fields(entries);
 }
 
+/** One line per step, ✓ or ✗, then what went wrong and the setting to change. */
+export function testReport(name: string, report: TestReport): string {
+  const w = Math.max(0, ...report.steps.map((s) => (STEP_LABELS[s.step] ?? s.step).length));
+  const lines = report.steps.map((s) => `${s.ok ? '✓' : '✗'} ${(STEP_LABELS[s.step] ?? s.step).padEnd(w)}  ${s.detail} (${Math.round(s.durationMs)} ms)`);
+  if (report.problem) lines.push('', `Problem (${report.problem.code}): ${report.problem.message}`, `Fix: ${report.problem.fix}`);
+  else if (report.ok) lines.push('', `connection ${name} works`);
+  return lines.join('\n');
+}
+
 export function registerConnections(program: Command): void {
   const connections = oneLineUsageErrors(program.command('connections'))
     .description('SMTP connections: add, list, show, test, rm')
@@ -176,18 +185,7 @@ ${EXIT_CODES_HELP}`,
       action(async (name: string, flags: ClientFlags & { json?: boolean }) => {
         const { body: report } = await new ApiClient(flags).request<TestReport>('POST', `/connections/${enc(name)}/test`, {});
         if (flags.json) printJson(report);
-        else {
-          const w = Math.max(...report.steps.map((s) => (STEP_LABELS[s.step] ?? s.step).length));
-          for (const s of report.steps) {
-            const label = (STEP_LABELS[s.step] ?? s.step).padEnd(w);
-            out(`${s.ok ? '✓' : '✗'} ${label}  ${s.detail} (${Math.round(s.durationMs)} ms)`);
-          }
-          if (report.problem) {
-            out();
-            out(`Problem (${report.problem.code}): ${report.problem.message}`);
-            out(`Fix: ${report.problem.fix}`);
-          } else if (report.ok) out(`\nconnection ${name} works`);
-        }
+        else out(testReport(name, report));
         if (!report.ok) process.exitCode = 1;
       }),
     );

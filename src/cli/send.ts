@@ -113,19 +113,35 @@ export async function sendEmailBody(flags: SendFlags): Promise<Record<string, un
   return body;
 }
 
-/** Recipients come back as addresses or as `{ address, response, … }`; either way, one readable item. */
-function recipient(r: unknown): string {
-  if (typeof r === 'string') return r;
-  if (r && typeof r === 'object') {
-    const o = r as Record<string, unknown>;
-    const who = String(o.address ?? o.recipient ?? o.email ?? JSON.stringify(o));
-    const why = o.response ?? o.message ?? o.code;
-    return why === undefined ? who : `${who} (${String(why)})`;
-  }
-  return String(r);
+interface Rejection {
+  recipient: string;
+  code?: number;
+  response?: string;
 }
 
-const recipients = (value: unknown): string => (Array.isArray(value) && value.length > 0 ? value.map(recipient).join(', ') : 'none');
+/** An address, with the server's reply when there is one. */
+function recipient(r: string | Rejection): string {
+  if (typeof r === 'string') return r;
+  const why = r.response ?? r.code;
+  return why === undefined ? r.recipient : `${r.recipient} (${String(why)})`;
+}
+
+const recipients = (list: Array<string | Rejection>): string => (list.length > 0 ? list.map(recipient).join(', ') : 'none');
+
+/**
+ * The send answer names refused recipients only; the message's last attempt has each one's SMTP
+ * reply, which is what the user needs to fix the address. Best effort: the names alone will do.
+ */
+async function rejectionsWithReasons(client: ApiClient, id: string, rejected: string[]): Promise<Array<string | Rejection>> {
+  if (rejected.length === 0) return rejected;
+  try {
+    const { body } = await client.request<{ attempts?: Array<{ rejected?: Rejection[] }> }>('GET', `/messages/${enc(id)}`);
+    const detailed = body.attempts?.at(-1)?.rejected ?? [];
+    return rejected.map((address) => detailed.find((d) => d.recipient === address) ?? address);
+  } catch {
+    return rejected;
+  }
+}
 
 export function registerSend(program: Command): void {
   clientOptions(oneLineUsageErrors(program.command('send')))
@@ -182,10 +198,11 @@ ${EXIT_CODES_HELP}`,
           return;
         }
         out(`sent message ${String(b.id)} through ${flags.connection}`);
+        const rejected = await rejectionsWithReasons(client, String(b.id), (b.rejected as string[] | undefined) ?? []);
         const rows: Array<[string, string]> = [
           ['  Message-ID', String(b.messageId ?? '-')],
-          ['  accepted', recipients(b.accepted)],
-          ['  rejected', recipients(b.rejected)],
+          ['  accepted', recipients((b.accepted as string[] | undefined) ?? [])],
+          ['  rejected', recipients(rejected)],
         ];
         if (b.response) rows.push(['  server said', String(b.response).trim()]);
         out(fields(rows));

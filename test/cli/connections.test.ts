@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { testReport } from '../../src/cli/connections.js';
+import { testConnection } from '../../src/smtp/index.js';
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app.js';
 import { testCerts } from '../helpers/certs.js';
 import { startSmtpPeer, type SmtpPeer } from '../helpers/smtp-peers.js';
@@ -121,6 +123,19 @@ describe('smtpflow connections (CLI against a real server)', () => {
       routeExists = !(probe.status === 404 && /There is no POST/.test(String(probe.body?.error?.message)));
     });
     after(() => peer.close());
+
+    // Runs whether or not the route exists: the printing of a real report, step by step.
+    test('a real connection test report prints as ✓/✗ lines, then the problem and its fix', async () => {
+      const base = { name: 'p', type: 'smtp' as const, version: 1, host: '127.0.0.1', port: peer.port, security: 'starttls' as const, username: 'robot', ca: testCerts().ca };
+      const good = testReport('p', await testConnection({ ...base, password: PASSWORD }));
+      assert.match(good, /^✓ STARTTLS\s+connection upgraded to TLS \(\d+ ms\)$/m);
+      assert.match(good, /^✓ AUTH\s+signed in as robot/m);
+      assert.match(good, /\n\nconnection p works$/);
+      const bad = testReport('p', await testConnection({ ...base, password: 'wrong-password' }));
+      assert.match(bad, /^✗ AUTH\s+robot was refused: 535/m);
+      assert.match(bad, /^Problem \(\w+\): .+\nFix: .+$/m);
+      assert.equal(bad.includes(PASSWORD) || bad.includes('wrong-password'), false);
+    });
 
     test('prints each step with ✓ and exits 0 when the server works', async (c) => {
       if (!routeExists) return c.skip('POST /connections/{name}/test is not built yet');
