@@ -1,114 +1,117 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { action, ApiClient, CliError, clientOptions, enc, EXIT_CODES_HELP, out, printJson, type ClientFlags } from './client.js';
+import { table, when } from './format.js';
 
-interface ClientFlags {
-  url?: string;
-  key?: string;
+interface WorkflowView {
+  name: string;
+  state: string;
+  version: number;
+  definition: { triggers?: Record<string, { type: string }>; actions?: Record<string, unknown> };
+  parameters?: unknown;
+  updatedAt: string;
 }
 
-/** A small API client of its own (the shared one may not exist yet); same env variables as the other commands. */
-async function call(flags: ClientFlags, method: string, urlPath: string, body?: unknown): Promise<any> {
-  const base = (flags.url ?? process.env.SMTPFLOW_URL ?? `http://127.0.0.1:${process.env.SMTPFLOW_PORT || 8080}`).replace(/\/+$/, '');
-  const key = flags.key ?? process.env.SMTPFLOW_API_KEY ?? process.env.SMTPFLOW_ADMIN_KEY;
-  if (!key) throw new Error('no API key: pass --key or set SMTPFLOW_API_KEY (the admin key is printed when smtpflow first starts).');
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let response: Response;
+interface RunSummary {
+  id: string;
+  status: string;
+  startTime: string;
+  endTime?: string;
+  trigger: { name: string };
+  error?: { message: string };
+}
+
+const triggersOf = (w: WorkflowView): string => Object.entries(w.definition.triggers ?? {}).map(([n, t]) => `${n} (${t.type})`).join(', ');
+
+function readWorkflowFile(file: string): Record<string, unknown> {
+  let text: string;
   try {
-    response = await fetch(`${base}/api/v1${urlPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot reach smtpflow at ${base} (${(err as Error).message}); is it running? Set --url or SMTPFLOW_URL.`);
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  const text = await response.text();
-  const parsed = text ? safeJson(text) : undefined;
-  if (!response.ok) {
-    const error = (parsed as { error?: { message?: string; problems?: Array<{ path: string; message: string }> } })?.error;
-    const problems = error?.problems?.map((p) => `\n  ${p.path || '(body)'}: ${p.message}`).join('') ?? '';
-    throw new Error(`${response.status}: ${error?.problems ? `the workflow has ${error.problems.length} problem(s):` : (error?.message ?? text)}${problems}`);
-  }
-  return parsed;
-}
-
-const safeJson = (text: string): unknown => {
   try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as Record<string, unknown>;
+  } catch (err) {
+    throw new CliError(`${file} is not a workflow JSON object (${(err as Error).message})`);
   }
-};
-
-const print = (value: unknown): void => void process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value, null, 2)}\n`);
-const enc = encodeURIComponent;
+}
 
 export function registerWorkflows(program: Command): void {
-  const workflows = program
-    .command('workflows')
-    .description('Logic Apps workflows: import and export definitions, enable, disable, run history')
-    .option('--url <url>', 'smtpflow base URL (SMTPFLOW_URL, default http://127.0.0.1:8080)')
-    .option('--key <key>', 'API key (SMTPFLOW_API_KEY)');
-  const flags = (): ClientFlags => workflows.opts<ClientFlags>();
+  const workflows = program.command('workflows').description('Logic Apps workflows: import and export definitions, enable, disable, run history');
 
-  workflows
-    .command('import')
-    .argument('<file>', 'a workflow JSON file: { name, definition, parameters, state }, or a Logic Apps export { properties: { definition, … } }')
-    .option('--name <name>', 'workflow name (default: the file\'s "name", else the file name)')
-    .description('create or replace a workflow from a JSON file')
-    .action(async (file: string, options: { name?: string }) => {
-      const body = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-      const name = options.name ?? (typeof body.name === 'string' ? body.name : path.basename(file).replace(/\.json$/i, ''));
-      const saved = await call(flags(), 'PUT', `/workflows/${enc(name)}`, { ...body, name });
-      print(`imported workflow '${saved.name}' (version ${saved.version}, ${saved.state})`);
-    });
+  clientOptions(workflows.command('import'))
+    .argument('<file>', 'JSON: { name, definition, parameters, state }, or a Logic Apps export { name, properties: { definition, … } }')
+    .option('--name <name>', 'workflow name (default: the file\'s "name", else the file name without .json)')
+    .description('create or replace a workflow from a JSON file (every problem is listed with its JSON path)')
+    .addHelpText('after', `\nExample:\n  $ smtpflow workflows import order-confirmation.json\n${EXIT_CODES_HELP}`)
+    .action(
+      action(async (file: string, flags: ClientFlags & { name?: string }) => {
+        const body = readWorkflowFile(file);
+        const name = flags.name ?? (typeof body.name === 'string' ? body.name : path.basename(file).replace(/\.json$/i, ''));
+        const { status, body: saved } = await new ApiClient(flags).request<WorkflowView>('PUT', `/workflows/${enc(name)}`, { ...body, name });
+        out(`${status === 201 ? 'imported' : 'replaced'} workflow '${saved.name}' (version ${saved.version}, ${saved.state})`);
+      }),
+    );
 
-  workflows
-    .command('export')
+  clientOptions(workflows.command('export'))
     .argument('<name>')
     .description('print a workflow as JSON ({ name, definition, parameters, state }), ready for import')
-    .action(async (name: string) => {
-      const w = await call(flags(), 'GET', `/workflows/${enc(name)}`);
-      print({ name: w.name, definition: w.definition, parameters: w.parameters, state: w.state });
-    });
+    .addHelpText('after', `\nExample:\n  $ smtpflow workflows export order-confirmation > order-confirmation.json\n${EXIT_CODES_HELP}`)
+    .action(
+      action(async (name: string, flags: ClientFlags) => {
+        const { body: w } = await new ApiClient(flags).request<WorkflowView>('GET', `/workflows/${enc(name)}`);
+        printJson({ name: w.name, definition: w.definition, parameters: w.parameters, state: w.state });
+      }),
+    );
 
-  workflows
-    .command('list')
+  clientOptions(workflows.command('list'))
+    .alias('ls')
     .option('--json', 'print JSON')
     .description('list workflows')
-    .action(async (options: { json?: boolean }) => {
-      const list = (await call(flags(), 'GET', '/workflows')) as Array<{ name: string; state: string; definition: { triggers?: Record<string, { type: string }> }; updatedAt: string }>;
-      if (options.json) return print(list);
-      if (list.length === 0) return print('no workflows');
-      for (const w of list) {
-        const triggers = Object.entries(w.definition.triggers ?? {}).map(([n, t]) => `${n} (${t.type})`).join(', ');
-        print(`${w.name.padEnd(30)} ${w.state.padEnd(9)} ${triggers}`);
-      }
-    });
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(
+      action(async (flags: ClientFlags & { json?: boolean }) => {
+        const { body: list } = await new ApiClient(flags).request<WorkflowView[]>('GET', '/workflows');
+        if (flags.json) return printJson(list);
+        if (list.length === 0) return out('no workflows; add one with: smtpflow workflows import FILE');
+        out(table(['NAME', 'STATE', 'VERSION', 'TRIGGERS', 'ACTIONS', 'UPDATED'], list.map((w) => [w.name, w.state, String(w.version), triggersOf(w), String(Object.keys(w.definition.actions ?? {}).length), when(w.updatedAt)])));
+      }),
+    );
 
   for (const verb of ['enable', 'disable'] as const) {
-    workflows
-      .command(verb)
+    clientOptions(workflows.command(verb))
       .argument('<name>')
-      .description(`${verb} a workflow's triggers`)
-      .action(async (name: string) => {
-        const w = await call(flags(), 'POST', `/workflows/${enc(name)}/${verb}`);
-        print(`workflow '${w.name}' is ${w.state}`);
-      });
+      .description(verb === 'enable' ? 'enable a workflow: its triggers fire again' : 'disable a workflow: its triggers stop firing (runs under way finish)')
+      .addHelpText('after', EXIT_CODES_HELP)
+      .action(
+        action(async (name: string, flags: ClientFlags) => {
+          const { body: w } = await new ApiClient(flags).request<WorkflowView>('POST', `/workflows/${enc(name)}/${verb}`);
+          out(`workflow '${w.name}' is ${w.state}`);
+        }),
+      );
   }
 
-  workflows
-    .command('runs')
+  clientOptions(workflows.command('runs'))
     .argument('<name>')
     .option('--limit <n>', 'how many, newest first', '20')
-    .option('--run <id>', 'show one run in full')
+    .option('--run <id>', 'show one run in full: trigger outputs, every action with inputs, outputs, status, attempts, times')
     .option('--json', 'print JSON')
     .description('the run history of a workflow')
-    .action(async (name: string, options: { limit: string; run?: string; json?: boolean }) => {
-      if (options.run) return print(await call(flags(), 'GET', `/workflows/${enc(name)}/runs/${enc(options.run)}`));
-      const { runs } = (await call(flags(), 'GET', `/workflows/${enc(name)}/runs?limit=${Number(options.limit) || 20}`)) as {
-        runs: Array<{ id: string; status: string; startTime: string; endTime?: string; trigger: { name: string }; error?: { message: string } }>;
-      };
-      if (options.json) return print(runs);
-      if (runs.length === 0) return print('no runs');
-      for (const r of runs) print(`${r.id}  ${r.status.padEnd(9)} ${r.startTime}  ${r.trigger.name}${r.error ? `  ${r.error.message}` : ''}`);
-    });
+    .addHelpText('after', `\nExamples:\n  $ smtpflow workflows runs order-confirmation\n  $ smtpflow workflows runs order-confirmation --run run_0abc…\n${EXIT_CODES_HELP}`)
+    .action(
+      action(async (name: string, flags: ClientFlags & { limit: string; run?: string; json?: boolean }) => {
+        const client = new ApiClient(flags);
+        if (flags.run) return printJson((await client.request('GET', `/workflows/${enc(name)}/runs/${enc(flags.run)}`)).body);
+        const limit = Number(flags.limit);
+        if (!Number.isInteger(limit) || limit < 1) throw new CliError('--limit must be a whole number of at least 1');
+        const { body } = await client.request<{ runs: RunSummary[] }>('GET', `/workflows/${enc(name)}/runs?limit=${limit}`);
+        if (flags.json) return printJson(body.runs);
+        if (body.runs.length === 0) return out('no runs');
+        out(table(['RUN', 'STATUS', 'STARTED', 'TRIGGER', 'ERROR'], body.runs.map((r) => [r.id, r.status, when(r.startTime), r.trigger.name, r.error?.message ?? ''])));
+      }),
+    );
 }
