@@ -1,0 +1,107 @@
+import { useContext, useState } from 'react';
+import { ConnectionForm } from '../components/ConnectionForm';
+import { ConnectionsContext } from './context';
+import { ExpressionInput } from './ExpressionInput';
+import { Field } from './Field';
+import { AttachmentsEditor } from './AttachmentsEditor';
+
+/** The seed's "SMTP - Send Email" card: its fields in the seed's order, a connection, inline creation of one. */
+export function SendEmailCard({ action, path, onChange }: { action: any; path: string; onChange: (a: any) => void }) {
+  const native = String(action.type).toLowerCase() === 'sendemail';
+  const inputs = action.inputs ?? {};
+  const fields: Record<string, any> = (native ? inputs : inputs.body) ?? {};
+  const base = native ? `${path}.inputs` : `${path}.inputs.body`;
+
+  const setField = (key: string, value: unknown): void => {
+    const next = { ...fields };
+    if (value === '' || value === undefined) delete next[key];
+    else next[key] = value;
+    onChange({ ...action, inputs: native ? next : { ...inputs, body: next } });
+  };
+  const text = (key: string): string => (typeof fields[key] === 'string' ? fields[key] : fields[key] === undefined ? '' : JSON.stringify(fields[key]));
+
+  return (
+    <div className="send-email">
+      {native ? (
+        <ConnectionPicker path={`${path}.inputs.connection`} value={typeof inputs.connection === 'string' ? inputs.connection : ''} onChange={(c) => setField('connection', c)} />
+      ) : (
+        <p className="muted">Connection: from the workflow’s $connections parameter (edit it in the code view).</p>
+      )}
+      <ExpressionInput path={`${base}.To`} label="To" value={text('To')} onChange={(v) => setField('To', v)} placeholder="recipient1@domain.com;recipient2@domain.com" hint="Addresses separated by semicolons" />
+      <ExpressionInput path={`${base}.CC`} label="CC" value={text('CC')} onChange={(v) => setField('CC', v)} placeholder="recipient1@domain.com;recipient2@domain.com" />
+      <ExpressionInput path={`${base}.Subject`} label="Subject" value={text('Subject')} onChange={(v) => setField('Subject', v)} placeholder="Email subject" />
+      <ExpressionInput path={`${base}.Body`} label="Body" value={text('Body')} onChange={(v) => setField('Body', v)} multiline placeholder="Email body" />
+      <ExpressionInput path={`${base}.From`} label="From" value={text('From')} onChange={(v) => setField('From', v)} placeholder="sender@domain.com (default: the connection's sender)" />
+      <div className="grid-2">
+        <Field path={`${base}.IsHtml`} label="Is HTML">
+          {(p) => (
+            <select {...p} value={fields.IsHtml === undefined ? '' : String(fields.IsHtml)} onChange={(e) => setField('IsHtml', e.target.value === '' ? undefined : e.target.value === 'true' ? true : e.target.value === 'false' ? false : e.target.value)}>
+              <option value="">{native ? 'No (plain text)' : 'Default'}</option>
+              <option value="true">Yes</option>
+              <option value="false">No</option>
+              {typeof fields.IsHtml === 'string' && <option value={fields.IsHtml}>{fields.IsHtml}</option>}
+            </select>
+          )}
+        </Field>
+        <Field path={`${base}.Importance`} label="Importance">
+          {(p) => (
+            <select {...p} value={text('Importance')} onChange={(e) => setField('Importance', e.target.value)}>
+              <option value="">Normal (default)</option>
+              <option value="High">High</option>
+              <option value="Normal">Normal</option>
+              <option value="Low">Low</option>
+              {!['', 'High', 'Normal', 'Low'].includes(text('Importance')) && <option value={text('Importance')}>{text('Importance')}</option>}
+            </select>
+          )}
+        </Field>
+      </div>
+      <ExpressionInput path={`${base}.Bcc`} label="Bcc" value={text('Bcc')} onChange={(v) => setField('Bcc', v)} placeholder="recipient1@domain.com;recipient2@domain.com" />
+      <AttachmentsEditor path={`${base}.Attachments`} value={fields.Attachments} onChange={(v) => setField('Attachments', v)} />
+    </div>
+  );
+}
+
+function ConnectionPicker({ path, value, onChange }: { path: string; value: string; onChange: (name: string) => void }) {
+  const connections = useContext(ConnectionsContext);
+  const none = connections.loaded && connections.names.length === 0;
+  const [creating, setCreating] = useState(false);
+  const showForm = creating || none;
+  return (
+    <div className="connection-picker">
+      {!none && (
+        <Field path={path} label="Connection">
+          {(p) => (
+            <select {...p} value={value} onChange={(e) => onChange(e.target.value)}>
+              <option value="">Choose an SMTP connection…</option>
+              {connections.names.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+              {value && !connections.names.includes(value) && <option value={value}>{value} (missing)</option>}
+            </select>
+          )}
+        </Field>
+      )}
+      {none && <p className="notice">No SMTP connection yet: create one here to send email through it.</p>}
+      {!showForm && (
+        <button type="button" className="link-button" onClick={() => setCreating(true)}>
+          + New connection
+        </button>
+      )}
+      {showForm && (
+        <div className="inline-connection" role="region" aria-label="Create a connection">
+          <ConnectionForm
+            compact
+            onSaved={async (c) => {
+              await connections.reload();
+              onChange(c.name);
+              setCreating(false);
+            }}
+            onCancel={none ? undefined : () => setCreating(false)}
+          />
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+import { createContext, useContext, useMemo } from 'react';
+import type { Problem } from '../api';
+import type { Definition } from '../types';
+import { actionTokens, triggerTokens } from './tokens';
+
+/** Validation problems of the last Save, each shown at the field whose JSON path it names. */
+export const ProblemsContext = createContext<Problem[]>([]);
+
+export function useProblems(path: string, exact = false): Problem[] {
+  const all = useContext(ProblemsContext);
+  return all.filter((p) => p.path === path || (!exact && (p.path.startsWith(`${path}.`) || p.path.startsWith(`${path}[`))));
+}
+
+/** A value a field can insert: `@{expression}`. */
+export interface Token {
+  group: string;
+  label: string;
+  expression: string;
+  hint?: string;
+}
+
+/** Dynamic content that only some fields see: the item of the Foreach they sit in. */
+export const LoopTokensContext = createContext<Token[]>([]);
+/** The workflow definition being edited, and the action a field belongs to. */
+export const DefinitionContext = createContext<Definition>({ triggers: {}, actions: {} });
+export const CurrentActionContext = createContext<string>('');
+
+/** Dynamic content available where a field sits: the trigger's, other actions' and a loop's item. */
+export function useTokens(): Token[] {
+  const definition = useContext(DefinitionContext);
+  const loop = useContext(LoopTokensContext);
+  const current = useContext(CurrentActionContext);
+  return useMemo(() => {
+    const [name, trigger] = Object.entries(definition.triggers ?? {})[0] ?? [];
+    const all = [...loop, ...(name ? triggerTokens(name, trigger) : []), ...actionTokens(definition.actions ?? {}, current)];
+    const seen = new Set<string>();
+    return all.filter((t) => !seen.has(t.expression) && seen.add(t.expression));
+  }, [definition, loop, current]);
+}
+
+/** SMTP connections, and a way to refresh them once one is created inline. */
+export interface ConnectionsState {
+  names: string[];
+  loaded: boolean;
+  reload: () => Promise<void>;
+}
+export const ConnectionsContext = createContext<ConnectionsState>({ names: [], loaded: false, reload: async () => {} });
