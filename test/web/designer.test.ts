@@ -113,6 +113,53 @@ describe('designer: the seed walkthrough, validation at the field, a failed run'
     await page.context().close();
   });
 
+  it('builds For each, Compose and Condition cards with loop and trigger tokens, and the run records each iteration', async () => {
+    const page = await loggedInPage(env, '/workflows/new');
+    await page.getByLabel('Workflow name').fill('control-cards');
+    await page.getByLabel('Search triggers').fill('request');
+    await page.getByLabel('Search triggers').press('Enter');
+    await page.getByRole('button', { name: 'Use sample payload to generate schema' }).click();
+    await page.getByLabel('Enter or paste a sample JSON payload').fill('{ "vip": "yes", "leads": [ { "email": "a@example.com" } ] }');
+    await page.getByRole('button', { name: 'Done' }).click();
+
+    await page.getByRole('button', { name: '+ New step', exact: true }).click();
+    await page.getByRole('button', { name: 'Add an action' }).click();
+    await page.getByLabel('Choose an action').fill('for each');
+    await page.getByRole('button', { name: /Control - For each/ }).click();
+    await pickToken(page, 'Select an output from previous steps', 'leads');
+    const loop = page.getByRole('region', { name: 'For each' });
+    assert.equal(await loop.getByLabel('Select an output from previous steps', { exact: true }).inputValue(), "@triggerBody()?['leads']");
+
+    await loop.getByRole('button', { name: 'New step in loop For each' }).click();
+    await loop.getByRole('button', { name: 'Add an action' }).click();
+    await loop.getByLabel('Choose an action').fill('compose');
+    await loop.getByRole('button', { name: /Compose/ }).click();
+    await pickToken(page, 'Inputs', 'email');
+    assert.equal(await loop.getByLabel('Inputs', { exact: true }).inputValue(), "@{item()?['email']}");
+
+    await page.getByRole('button', { name: '+ New step', exact: true }).click();
+    await page.getByRole('button', { name: 'Add a condition' }).click();
+    const condition = page.getByRole('region', { name: 'Condition' });
+    await pickToken(page, 'Value', 'vip');
+    await condition.getByLabel('Compared with', { exact: true }).fill('yes');
+    await screenshots(page, 'designer-control');
+
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitForText(page.getByRole('status'), 'Saved.');
+    const url = await page.getByLabel('HTTP POST URL').inputValue();
+    await fire(url, { vip: 'yes', leads: [{ email: 'a@example.com' }, { email: 'b@example.com' }] });
+    await page.getByRole('link', { name: 'Runs' }).click();
+    await page.getByRole('link', { name: /Run \S+, Succeeded/ }).click();
+    const compose = page.getByRole('listitem', { name: 'Action Compose' });
+    await compose.getByText('2 iteration(s)').click();
+    await waitForText(compose, 'b@example.com');
+    await waitForText(page.getByRole('listitem', { name: 'Action Condition' }), 'Succeeded');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workflows' }).click();
+    await page.getByRole('listitem', { name: 'Workflow control-cards' }).waitFor();
+    await screenshots(page, 'workflows');
+    await page.context().close();
+  });
+
   it('shows a validation problem at its field', async () => {
     const page = await loggedInPage(env, '/workflows/new');
     await page.getByLabel('Workflow name').fill('broken');

@@ -65,11 +65,6 @@ export function ActionCard({
       ))}
       <div id={bodyId} hidden={!open} className="card-body">
         <CurrentActionContext.Provider value={name}>
-          <div className="field step-name">
-            <label htmlFor={`${bodyId}-name`}>Step name</label>
-            <input id={`${bodyId}-name`} value={nameText} onChange={(e) => setNameText(e.target.value)} onBlur={commitName} onKeyDown={(e) => e.key === 'Enter' && commitName()} aria-invalid={renameError ? true : undefined} />
-            {renameError && <small className="field-error">{renameError}</small>}
-          </div>
           {kind === 'sendemail' && <SendEmailCard action={action} path={path} onChange={onChange} />}
           {kind === 'compose' && <ComposeBody action={action} path={path} onChange={onChange} />}
           {kind === 'if' && <IfBody name={name} action={action} path={path} onChange={onChange} />}
@@ -81,14 +76,22 @@ export function ActionCard({
               <JsonBlock label="Definition" value={action} />
             </>
           )}
-          <RunAfter action={action} siblings={siblings} onChange={onChange} />
+          <details className="step-settings" open={renameError !== undefined || undefined}>
+            <summary>Settings</summary>
+            <div className="field step-name">
+              <label htmlFor={`${bodyId}-name`}>Step name</label>
+              <input id={`${bodyId}-name`} value={nameText} onChange={(e) => setNameText(e.target.value)} onBlur={commitName} onKeyDown={(e) => e.key === 'Enter' && commitName()} aria-invalid={renameError ? true : undefined} />
+              {renameError && <small className="field-error">{renameError}</small>}
+            </div>
+            <RunAfter action={action} siblings={siblings} onChange={onChange} />
+          </details>
         </CurrentActionContext.Provider>
       </div>
     </section>
   );
 }
 
-const ICON: Record<string, string> = { sendemail: '✉', compose: '{ }', if: '⑂', foreach: '↻', response: '↩' };
+const ICON: Record<string, string> = { sendemail: '✉', compose: '{ }', if: '◇', foreach: '↻', response: '↩' };
 
 /** "Configure run after": which outcomes of earlier steps let this one run (e.g. send an alert when a send failed). */
 function RunAfter({ action, siblings, onChange }: { action: any; siblings: string[]; onChange: (a: any) => void }) {
@@ -102,8 +105,7 @@ function RunAfter({ action, siblings, onChange }: { action: any; siblings: strin
     onChange({ ...action, runAfter: { ...runAfter, [dep]: next } });
   };
   return (
-    <details className="run-after">
-      <summary>Run after: {deps.map((d) => `${title(d)} (${(runAfter[d] ?? []).join(', ').toLowerCase()})`).join('; ')}</summary>
+    <div className="run-after">
       {deps
         .filter((d) => siblings.includes(d))
         .map((dep) => (
@@ -117,6 +119,6 @@ function RunAfter({ action, siblings, onChange }: { action: any; siblings: strin
             ))}
           </fieldset>
         ))}
-    </details>
+    </div>
   );
 }

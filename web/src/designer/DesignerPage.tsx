@@ -140,24 +140,26 @@ export function DesignerPage({ name }: { name?: string }) {
               {status ?? (dirty ? 'Unsaved changes.' : '')}
             </p>
             {saveError !== undefined && <ProblemList error={saveError} problems={problems} />}
-            {!name && (
-              <Field path="name" label="Workflow name" exact hint="Letters, digits, “.”, “_” and “-”; it cannot be changed later.">
-                {(p) => <input {...p} value={draft.name} onChange={(e) => change({ ...draft, name: e.target.value })} placeholder="e.g. new-lead-email" />}
-              </Field>
-            )}
-            {view === 'code' ? (
-              <CodeView text={code} onChange={(t) => { setCode(t); setDirty(true); }} error={codeError} />
-            ) : !trigger ? (
-              <div className="flow-start">
-                <p>Every workflow starts with a trigger: what makes it run.</p>
-                <Picker entries={TRIGGERS} label="Search triggers" onPick={(e) => setDefinition({ triggers: { [e.name]: e.create() } })} />
-              </div>
-            ) : (
-              <div className="canvas">
-                <TriggerCard name={triggerName} trigger={trigger} callbackUrl={dirty ? undefined : callbackUrl} onChange={(t) => setDefinition({ triggers: { ...draft.definition.triggers, [triggerName]: t } })} onReplace={() => setDefinition({ triggers: {} })} />
-                <ActionList where="workflow" actions={draft.definition.actions ?? {}} path="definition.actions" onChange={(actions) => setDefinition({ actions })} />
-              </div>
-            )}
+            <div className="designer-body">
+              {!name && (
+                <Field path="name" label="Workflow name" exact hint="Letters, digits, “.”, “_” and “-”; it cannot be changed later.">
+                  {(p) => <input {...p} value={draft.name} onChange={(e) => change({ ...draft, name: e.target.value })} placeholder="e.g. new-lead-email" />}
+                </Field>
+              )}
+              {view === 'code' ? (
+                <CodeView text={code} onChange={(t) => { setCode(t); setDirty(true); }} error={codeError} />
+              ) : !trigger ? (
+                <div className="flow-start">
+                  <p>Every workflow starts with a trigger: what makes it run.</p>
+                  <Picker entries={TRIGGERS} label="Search triggers" onPick={(e) => setDefinition({ triggers: { [e.name]: e.create() } })} />
+                </div>
+              ) : (
+                <div className="canvas">
+                  <TriggerCard name={triggerName} trigger={trigger} callbackUrl={dirty ? undefined : callbackUrl} onChange={(t) => setDefinition({ triggers: { ...draft.definition.triggers, [triggerName]: t } })} onReplace={() => setDefinition({ triggers: {} })} />
+                  <ActionList where="workflow" actions={draft.definition.actions ?? {}} path="definition.actions" onChange={(actions) => setDefinition({ actions })} />
+                </div>
+              )}
+            </div>
           </section>
         </ProblemsContext.Provider>
       </DefinitionContext.Provider>
