@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startSmtpPeer, type SmtpPeer } from '../helpers/smtp-peers.js';
@@ -157,6 +158,27 @@ describe('designer: the seed walkthrough, validation at the field, a failed run'
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Workflows' }).click();
     await page.getByRole('listitem', { name: 'Workflow control-cards' }).waitFor();
     await screenshots(page, 'workflows');
+    await page.context().close();
+  });
+
+  it('turns a Logic Apps definition pasted into the code view into cards, and saves it', async () => {
+    const fixture = JSON.parse(fs.readFileSync(new URL('../workflows/fixtures/order-confirmation.json', import.meta.url), 'utf8'));
+    const page = await loggedInPage(env, '/workflows/new');
+    await page.getByLabel('Workflow name').fill('pasted-order-confirmation');
+    await page.getByRole('button', { name: 'Code view' }).click();
+    await page.getByLabel('Workflow definition (JSON)').fill(JSON.stringify({ definition: fixture.definition, parameters: fixture.parameters }, null, 2));
+    await page.getByRole('button', { name: 'Designer', exact: true }).click();
+    const send = page.getByRole('region', { name: 'Send an email' });
+    assert.equal(await send.getByLabel('To', { exact: true }).inputValue(), "@triggerBody()?['customer']?['email']");
+    assert.equal(await send.getByLabel('Is HTML').inputValue(), 'true');
+    await page.getByRole('region', { name: 'Compose subject' }).waitFor();
+    await page.getByRole('region', { name: 'Response' }).waitFor();
+    // Cards come in runAfter order, whatever the key order of the JSON.
+    const titles = await page.locator('.canvas .step-card h3').allTextContents();
+    assert.deepEqual(titles, ['When a HTTP request is received', 'Compose subject', 'Send an email', 'Response']);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await waitForText(page.getByRole('status'), 'Saved.');
+    await screenshots(page, 'designer-pasted');
     await page.context().close();
   });
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { getKey, logout, onAuthChange } from './auth';
 import { Link, match, navigate, usePath } from './router';
 import { LoginPage } from './pages/LoginPage';
@@ -34,6 +34,15 @@ export function App() {
   useEffect(() => {
     if (key && path === '/') navigate('/workflows', true);
   }, [key, path]);
+
+  // A new section gets its title, and keyboard and screen-reader users start at its content.
+  const section = NAV.find((n) => path.startsWith(n.to))?.label;
+  const previous = useRef(section);
+  useEffect(() => {
+    document.title = section ? `${section} · smtpflow` : 'smtpflow';
+    if (previous.current !== section) document.getElementById('main')?.focus({ preventScroll: true });
+    previous.current = section;
+  }, [section]);
 
   if (!key) return <LoginPage reason={reason} />;
 

@@ -9,6 +9,7 @@ export function CodeView({ text, onChange, error }: { text: string; onChange: (t
       <textarea
         id="code-view"
         className="code"
+        wrap="off"
         spellCheck={false}
         value={text}
         onChange={(e) => onChange(e.target.value)}

@@ -1,6 +1,6 @@
 import { useContext, useState } from 'react';
 import { ConnectionForm } from '../components/ConnectionForm';
-import { ConnectionsContext } from './context';
+import { ConnectionsContext, ParametersContext } from './context';
 import { ExpressionInput } from './ExpressionInput';
 import { Field } from './Field';
 import { AttachmentsEditor } from './AttachmentsEditor';
@@ -25,7 +25,7 @@ export function SendEmailCard({ action, path, onChange }: { action: any; path: s
       {native ? (
         <ConnectionPicker path={`${path}.inputs.connection`} value={typeof inputs.connection === 'string' ? inputs.connection : ''} onChange={(c) => setField('connection', c)} />
       ) : (
-        <p className="muted">Connection: from the workflow’s $connections parameter (edit it in the code view).</p>
+        <ApiConnectionPicker path={path} reference={inputs.host?.connection?.name} />
       )}
       <ExpressionInput path={`${base}.To`} label="To" value={text('To')} onChange={(v) => setField('To', v)} placeholder="recipient1@domain.com;recipient2@domain.com" hint="Addresses separated by semicolons" />
       <ExpressionInput path={`${base}.CC`} label="CC" value={text('CC')} onChange={(v) => setField('CC', v)} placeholder="recipient1@domain.com;recipient2@domain.com" />
@@ -104,4 +104,20 @@ function ConnectionPicker({ path, value, onChange }: { path: string; value: stri
       )}
     </div>
   );
+}
+
+/**
+ * Logic Apps' form names the connection through `$connections`:
+ * `@parameters('$connections')['smtp']['connectionId']` → `parameters.$connections.value.smtp`.
+ */
+function ApiConnectionPicker({ path, reference }: { path: string; reference: unknown }) {
+  const { parameters, setParameters } = useContext(ParametersContext);
+  const key = typeof reference === 'string' ? /\$connections'\s*\)\s*\??\[\s*'([^']+)'/.exec(reference)?.[1] : undefined;
+  if (!key) return <p className="muted">Connection: {String(reference ?? 'none')} (edit it in the code view).</p>;
+  const entries = parameters.$connections?.value ?? {};
+  const entry = entries[key] ?? {};
+  const current: string = entry.connectionName ?? (typeof entry.connectionId === 'string' ? entry.connectionId.split('/').filter(Boolean).pop() : '') ?? '';
+  const set = (name: string): void =>
+    setParameters({ ...parameters, $connections: { ...(parameters.$connections ?? {}), value: { ...entries, [key]: { ...entry, connectionName: name } } } });
+  return <ConnectionPicker path={`${path}.inputs.host.connection.name`} value={current} onChange={set} />;
 }

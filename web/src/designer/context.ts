@@ -45,3 +45,10 @@ export interface ConnectionsState {
   reload: () => Promise<void>;
 }
 export const ConnectionsContext = createContext<ConnectionsState>({ names: [], loaded: false, reload: async () => {} });
+
+/** The workflow's parameters (`$connections`), for Logic Apps' ApiConnection form of Send Email. */
+export interface ParametersState {
+  parameters: Record<string, any>;
+  setParameters: (p: Record<string, any>) => void;
+}
+export const ParametersContext = createContext<ParametersState>({ parameters: {}, setParameters: () => {} });

@@ -23,28 +23,25 @@ export function RunsPage({ workflow }: { workflow: string }) {
             <caption className="sr-only">Runs of {workflow}, newest first</caption>
             <thead>
               <tr>
-                <th scope="col">Status</th>
+                <th scope="col">Run</th>
                 <th scope="col">Started</th>
                 <th scope="col">Duration</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Run</th>
+                <th scope="col" className="wide-only">Trigger</th>
               </tr>
             </thead>
             <tbody>
               {runs.data.map((r) => (
                 <tr key={r.id}>
                   <td>
-                    <Status value={r.status} />
-                  </td>
-                  <td>{when(r.startTime)}</td>
-                  <td>{duration(r.startTime, r.endTime)}</td>
-                  <td>{r.trigger.name}</td>
-                  <td>
-                    <Link to={`/workflows/${encodeURIComponent(workflow)}/runs/${r.id}`} aria-label={`Run ${r.id}, ${r.status}`}>
-                      {r.id}
+                    <Link to={`/workflows/${encodeURIComponent(workflow)}/runs/${r.id}`} className="run-link" aria-label={`Run ${r.id}, ${r.status}`}>
+                      <Status value={r.status} />
+                      <span className="mono">{r.id}</span>
                     </Link>
                     {r.error?.message && <div className="field-error">{r.error.message}</div>}
                   </td>
+                  <td>{when(r.startTime)}</td>
+                  <td>{duration(r.startTime, r.endTime)}</td>
+                  <td className="wide-only">{r.trigger.name}</td>
                 </tr>
               ))}
             </tbody>
