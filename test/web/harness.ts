@@ -115,6 +115,8 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   const before = page.viewportSize();
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    // Let the relayout at the new width paint before capturing (a full-page shot can catch it half done).
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
     await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
   }
   if (before) await page.setViewportSize(before);
