@@ -24,10 +24,12 @@ export function triggerSchema(trigger: any): any {
   return undefined;
 }
 
+const TRIGGER_TITLE: Record<string, string> = { request: 'When a HTTP request is received', recurrence: 'Recurrence', httppoll: 'When an item is created' };
+
 export function triggerTokens(name: string, trigger: any): Token[] {
   if (!trigger) return [];
-  const group = title(name);
   const type = String(trigger.type ?? '').toLowerCase();
+  const group = TRIGGER_TITLE[type] ?? title(name);
   const out: Token[] = [];
   if (type === 'request' || type === 'httppoll') {
     out.push(...schemaTokens(triggerSchema(trigger), 'triggerBody()', group));
