@@ -105,9 +105,12 @@ describe('designer: the seed walkthrough, validation at the field, a failed run'
     await action.getByText('Inputs').click();
     await waitForText(action, 'ada@example.com');
     await screenshots(page, 'run');
+    await page.getByRole('button', { name: 'Resubmit' }).click();
+    await waitForText(page.getByRole('heading', { level: 2 }), 'Succeeded');
+    await waitForText(page.locator('.run-head'), 'resubmitted from');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click();
-    await page.getByRole('link', { name: /New lead: Ada Lovelace/ }).click();
+    await page.getByRole('link', { name: /New lead: Ada Lovelace/ }).first().click();
     const message = page.getByRole('article', { name: 'Message' });
     await waitForText(message, 'ada@example.com');
     await waitForText(message.getByRole('tabpanel'), 'Hello Ada Lovelace');
