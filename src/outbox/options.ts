@@ -13,6 +13,8 @@ export interface OutboxOptions {
   prefetch: number;
   /** Idle session slots are given back after this long so other processes may use the connection. */
   slotIdleMs: number;
+  /** How long a worker's attempt records wait to share one commit (fsync); a crash in that window means a resend. */
+  completionLingerMs: number;
 }
 
 export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
@@ -23,6 +25,7 @@ export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = {
   defaultLifetimeSeconds: 86_400,
   prefetch: 200,
   slotIdleMs: 2_000,
+  completionLingerMs: 20,
 };
 
 const ENV: Record<keyof OutboxOptions, string> = {
@@ -33,6 +36,7 @@ const ENV: Record<keyof OutboxOptions, string> = {
   defaultLifetimeSeconds: 'SMTPFLOW_OUTBOX_LIFETIME_SECONDS',
   prefetch: 'SMTPFLOW_OUTBOX_PREFETCH',
   slotIdleMs: 'SMTPFLOW_OUTBOX_SLOT_IDLE_MS',
+  completionLingerMs: 'SMTPFLOW_OUTBOX_COMPLETION_LINGER_MS',
 };
 
 /** SMTPFLOW_OUTBOX_* variables (src/config.ts is the config room's; these are the outbox's own). */

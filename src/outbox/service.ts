@@ -66,7 +66,7 @@ export class Outbox {
     deps.connections.on('changed', (name: string) => this.transports.invalidate(name));
     this.slots = new SlotPool(deps.store, this.owner, this.options);
     this.accepts = new Batcher((items) => this.repo.insertMany(items).then(() => items.map(() => undefined)));
-    this.completions = new Batcher((items) => this.repo.completeMany(items).then(() => items.map(() => undefined)));
+    this.completions = new Batcher((items) => this.repo.completeMany(items).then(() => items.map(() => undefined)), 500, this.options.completionLingerMs);
   }
 
   /** Starts the lease heartbeat and, with `worker`, delivery in this process. */

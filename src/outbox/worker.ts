@@ -222,13 +222,18 @@ export class Worker {
       options: this.deps.options,
       rateId: conn?.rateLimit ? rateId(row) : undefined,
     });
-    try {
-      await this.deps.completions.push(completion);
-      return completion;
-    } catch (err) {
-      // The lease expires and the message is attempted again: at least once, never lost.
-      this.deps.log.error({ err, id: row.id }, 'recording a delivery attempt failed');
-      return undefined;
+    // A record that fails to commit (database busy or down) is tried again: the message stays leased to
+    // this worker meanwhile, and if the process dies the lease returns it to the queue (a resend, never a loss).
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // Not urgent: nobody waits on a background attempt's record, so it shares a commit with others.
+        await this.deps.completions.push(completion, false);
+        return completion;
+      } catch (err) {
+        this.deps.log.error({ err, id: row.id }, 'recording a delivery attempt failed; trying again');
+        if (attempt >= 20) return undefined;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      }
     }
   }
 
