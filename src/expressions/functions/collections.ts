@@ -27,6 +27,8 @@ function sameKind(args: unknown[]): 'array' | 'object' {
 
 /** A key equal for deep-equal JSON values, so union and intersection stay linear on big arrays. */
 function key(v: unknown): string {
+  if (typeof v === 'number') return `n${v}`;
+  if (typeof v === 'string') return `s${v}`;
   const canonical = (x: unknown): unknown =>
     Array.isArray(x) ? x.map(canonical) : isObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, canonical(x[k])])) : x === undefined ? null : x;
   return JSON.stringify(canonical(v));
@@ -35,7 +37,11 @@ function key(v: unknown): string {
 function union(args: unknown[]): unknown {
   if (sameKind(args) === 'object') return Object.assign({}, ...(args as object[]));
   const seen = new Map<string, unknown>();
-  for (const a of args as unknown[][]) for (const x of a) if (!seen.has(key(x))) seen.set(key(x), x);
+  for (const a of args as unknown[][])
+    for (const x of a) {
+      const k = key(x);
+      if (!seen.has(k)) seen.set(k, x);
+    }
   return [...seen.values()];
 }
 
