@@ -140,9 +140,7 @@ describe('smtpflow send (CLI → API → development SMTP server)', () => {
     await sendsOnce('idempotent sync', ['--idempotency-key', 'cli-job-41']);
   });
 
-  // The route holds the key in memory and then looks it up, which refuses its own hold: every
-  // async request with an Idempotency-Key is 409 IdempotencyKeyInProgress (src/api/routes/send-email.ts).
-  test('--async --idempotency-key: the same command run twice queues once', { todo: 'the API answers 409 IdempotencyKeyInProgress to the first async request with a key' }, async (c) => {
+  test('--async --idempotency-key: the same command run twice queues once', async (c) => {
     if (!routeExists) return c.skip(NOT_BUILT);
     await sendsOnce('idempotent async', ['--async', '--idempotency-key', 'cli-job-42']);
   });

@@ -1,11 +1,24 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
 import { ConnectionView, SmtpConnectionInput } from '../../connections/schema.js';
+import { testConnection } from '../../smtp/index.js';
 import type { ApiServices } from '../context.js';
 import type { ApiInstance } from '../server.js';
 
 const tags = ['connections'];
 const NameParams = Type.Object({ name: Type.String() });
+const ConnectionTestReportSchema = Type.Object({
+  ok: Type.Boolean(),
+  steps: Type.Array(
+    Type.Object({
+      step: Type.String({ description: 'dns, tcp, banner, ehlo, starttls, certificate, auth-mechanisms, auth or mail-from' }),
+      ok: Type.Boolean(),
+      detail: Type.String(),
+      durationMs: Type.Number(),
+    }),
+  ),
+  problem: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), fix: Type.String() })),
+});
 /**
  * The body is validated by the connection repository against the schema of the connection's
  * `type` (the same TypeBox schema shown here), which gives sharper errors than an anyOf would.
@@ -49,6 +62,21 @@ export async function connectionRoutes(app: ApiInstance, services: ApiServices):
       },
     },
     async (request) => connections.update((request.params as { name: string }).name, objectBody(request.body)),
+  );
+
+  app.post(
+    '/connections/:name/test',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags,
+        summary: 'Connect, EHLO, STARTTLS/TLS, AUTH and a MAIL FROM probe; report each step, and the cause and fix of a failure',
+        params: NameParams,
+        response: { 200: ConnectionTestReportSchema },
+      },
+    },
+    // A failed test is still a successful request: the report says what failed (200, ok: false).
+    async (request) => testConnection(await connections.resolveSmtp(request.params.name)),
   );
 
   app.delete(
