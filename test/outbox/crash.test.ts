@@ -14,6 +14,7 @@ import { after, test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { openStore } from '../../src/store/db.js';
 import { TEST_ADMIN_KEY } from '../helpers/app.js';
+import { SMTPFLOW_BIN } from '../helpers/bin.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -59,7 +60,7 @@ interface Server {
 }
 
 async function spawnServer(dataDir: string, databaseUrl: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+  const child = spawn(process.execPath, [SMTPFLOW_BIN, 'serve'], {
     cwd: ROOT,
     env: {
       ...process.env,

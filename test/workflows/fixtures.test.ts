@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { startTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/app.js';
+import { SMTPFLOW_BIN } from '../helpers/bin.js';
 import { callbackUrl, finishedRun, freePort, inbox, invoke, waitFor } from './util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -16,7 +17,7 @@ function cli(t: TestApp, ...args: string[]): Promise<{ status: number; stdout: s
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'workflows', ...args],
+      [SMTPFLOW_BIN, 'workflows', ...args],
       { cwd: root, env: { ...process.env, SMTPFLOW_URL: t.url, SMTPFLOW_API_KEY: TEST_ADMIN_KEY }, encoding: 'utf8', timeout: 60_000 },
       (err, stdout, stderr) => resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
