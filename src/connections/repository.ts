@@ -19,6 +19,13 @@ export interface StoredConnection {
   settings: Record<string, unknown>;
 }
 
+/** A stored connection of type smtp, as the SMTP code takes it. */
+export const asSmtpConnection = (conn: StoredConnection): SmtpConnection => ({
+  ...(conn.settings as Omit<SmtpConnection, 'type' | 'version'>),
+  type: 'smtp',
+  version: conn.version,
+});
+
 const HINT = 'List them with GET /api/v1/connections, or create it with POST /api/v1/connections.';
 
 /**
@@ -77,7 +84,7 @@ export class ConnectionRepository extends EventEmitter {
     if (conn.type !== 'smtp') {
       throw new AppError(400, 'NotAnSmtpConnection', `Connection '${name}' is of type '${conn.type}'; emails can only be sent through an SMTP connection.`);
     }
-    return { ...(conn.settings as Omit<SmtpConnection, 'type' | 'version'>), type: 'smtp', version: conn.version };
+    return asSmtpConnection(conn);
   }
 
   async update(name: string, patch: Record<string, unknown>): Promise<ConnectionView> {

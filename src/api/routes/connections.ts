@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
 import { ConnectionView, SmtpConnectionInput } from '../../connections/schema.js';
-import { testConnection } from '../../smtp/index.js';
+import { connectorFor, listObjects } from '../../connectors/index.js';
 import type { ApiServices } from '../context.js';
 import type { ApiInstance } from '../server.js';
 
@@ -11,7 +11,7 @@ const ConnectionTestReportSchema = Type.Object({
   ok: Type.Boolean(),
   steps: Type.Array(
     Type.Object({
-      step: Type.String({ description: 'dns, tcp, banner, ehlo, starttls, certificate, auth-mechanisms, auth or mail-from' }),
+      step: Type.String({ description: 'SMTP: dns, tcp, banner, ehlo, starttls, certificate, auth-mechanisms, auth or mail-from' }),
       ok: Type.Boolean(),
       detail: Type.String(),
       durationMs: Type.Number(),
@@ -70,13 +70,30 @@ export async function connectionRoutes(app: ApiInstance, services: ApiServices):
       config: { scope: 'admin' },
       schema: {
         tags,
-        summary: 'Connect, EHLO, STARTTLS/TLS, AUTH and a MAIL FROM probe; report each step, and the cause and fix of a failure',
+        summary: 'Test a connection (SMTP: DNS, TCP, banner, EHLO, STARTTLS/TLS, AUTH, a MAIL FROM probe); report each step, and the cause and fix of a failure',
         params: NameParams,
         response: { 200: ConnectionTestReportSchema },
       },
     },
     // A failed test is still a successful request: the report says what failed (200, ok: false).
-    async (request) => testConnection(await connections.resolveSmtp(request.params.name)),
+    async (request) => {
+      const conn = await connections.resolve(request.params.name);
+      return connectorFor(conn).test(conn);
+    },
+  );
+
+  app.get(
+    '/connections/:name/objects',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'For a trigger source: the object types (Salesforce sObjects, SQL tables) a trigger can watch',
+        params: NameParams,
+        response: { 200: Type.Array(Type.Object({ name: Type.String(), label: Type.Optional(Type.String()) })) },
+      },
+    },
+    async (request) => listObjects(await connections.resolve(request.params.name)),
   );
 
   app.delete(

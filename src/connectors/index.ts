@@ -1,0 +1,45 @@
+/**
+ * What each connection type can do beyond being stored: be tested, and (for trigger sources)
+ * list the objects a trigger can watch. The stored form of each type (schema, secret paths)
+ * lives in `src/connections`; the behaviour lives with the system it talks to (`src/smtp`,
+ * …) and is wired here, so the API routes dispatch on `type` without knowing any of them.
+ */
+import { AppError } from '../errors.js';
+import { asSmtpConnection, type StoredConnection } from '../connections/repository.js';
+import { testConnection, type ConnectionTestReport } from '../smtp/index.js';
+
+/** One object a trigger can watch: a Salesforce sObject, a SQL table. */
+export interface WatchableObject {
+  name: string;
+  label?: string;
+}
+
+/** The same report shape for every type: steps in order, and the first problem with its fix. */
+export interface ConnectionCheckReport {
+  ok: boolean;
+  steps: Array<{ step: string; ok: boolean; detail: string; durationMs: number }>;
+  problem?: { code: string; message: string; fix: string };
+}
+
+export interface Connector {
+  test(conn: StoredConnection): Promise<ConnectionCheckReport>;
+  objects?(conn: StoredConnection): Promise<WatchableObject[]>;
+}
+
+export const CONNECTORS: Record<string, Connector> = {
+  smtp: { test: (conn): Promise<ConnectionTestReport> => testConnection(asSmtpConnection(conn)) },
+};
+
+export function connectorFor(conn: StoredConnection): Connector {
+  const connector = CONNECTORS[conn.type];
+  if (!connector) throw new AppError(500, 'UnknownConnectionType', `Connection '${conn.name}' has type '${conn.type}', which this version of smtpflow does not know.`);
+  return connector;
+}
+
+export async function listObjects(conn: StoredConnection): Promise<WatchableObject[]> {
+  const { objects } = connectorFor(conn);
+  if (!objects) {
+    throw new AppError(400, 'NotATriggerSource', `Connection '${conn.name}' is of type '${conn.type}', which has no objects to watch; objects are listed for trigger sources (salesforce, postgres).`);
+  }
+  return objects(conn);
+}
