@@ -33,6 +33,9 @@ export async function migrateToLatest(db: Kysely<any>, dialect: 'sqlite' | 'post
   const migrator = new Migrator({
     db,
     provider: new StaticProvider({ dialect, blobType: dialect === 'postgres' ? 'bytea' : 'blob' }),
+    // Features land on main in parallel, each with its own numbered migration: a database that
+    // ran 001 and 003 must still take 002 when it arrives, rather than refuse to start.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
