@@ -68,4 +68,5 @@ export type ConnectionView = Static<typeof ConnectionView>;
 /** Dotted paths of the fields that are secret, per connection type. */
 export const SECRET_PATHS: Record<string, readonly string[]> = {
   smtp: ['password', 'auth.clientSecret', 'auth.refreshToken', 'dkim.privateKey'],
+  salesforce: ['auth.clientSecret', 'auth.privateKey', 'auth.refreshToken', 'auth.password', 'auth.securityToken'],
 };
