@@ -75,6 +75,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     connections,
     log: log.child({ component: 'outbox' }),
     options: { ...outboxOptionsFromEnv(), ...options.outbox },
+    limits: { maxRecipients: config.maxRecipients, maxAttachmentBytes: config.maxAttachmentBytes },
   });
 
   let shuttingDown = false;

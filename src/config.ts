@@ -23,6 +23,15 @@ export interface Config {
   publicUrl?: string;
   /** Largest accepted request body in bytes. */
   bodyLimit: number;
+  /** Distinct recipients (To, CC and Bcc together) one message may have. */
+  maxRecipients: number;
+  /** Decoded bytes of all attachments of one message together. */
+  maxAttachmentBytes: number;
+  /**
+   * Link-local and cloud-metadata addresses (CIDR blocks or host names) that HttpPoll triggers may
+   * reach anyway; everything else in those ranges is refused.
+   */
+  httpPollAllow: string[];
 }
 
 export type ConfigOverrides = Partial<Config>;
@@ -37,6 +46,8 @@ function intFrom(value: string | undefined, name: string, fallback: number): num
   }
   return n;
 }
+
+const listFrom = (value: string | undefined): string[] => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 /** Flags win over environment variables, which win over defaults. */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
@@ -58,7 +69,12 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel,
     worker: overrides.worker ?? env.SMTPFLOW_WORKER !== 'false',
     publicUrl: overrides.publicUrl ?? (env.SMTPFLOW_PUBLIC_URL || undefined),
+    // 40 MiB holds a 25 MiB attachment base64-encoded (33.3 MiB; 35.1 MiB with CRLF every 76 characters, JSON-escaped) and the rest of the JSON.
     bodyLimit: overrides.bodyLimit ?? intFrom(env.SMTPFLOW_BODY_LIMIT, 'SMTPFLOW_BODY_LIMIT', 40 * 1024 * 1024),
+    // What large hosted providers accept per message: 500 recipients, 25 MiB of attachments.
+    maxRecipients: overrides.maxRecipients ?? intFrom(env.SMTPFLOW_MAX_RECIPIENTS, 'SMTPFLOW_MAX_RECIPIENTS', 500),
+    maxAttachmentBytes: overrides.maxAttachmentBytes ?? intFrom(env.SMTPFLOW_MAX_ATTACHMENT_BYTES, 'SMTPFLOW_MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024),
+    httpPollAllow: overrides.httpPollAllow ?? listFrom(env.SMTPFLOW_HTTP_POLL_ALLOW),
   };
   return config;
 }

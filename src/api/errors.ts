@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { tooLong, tooMany } from '../email/index.js';
 import { AppError } from '../errors.js';
 
 /** `/Attachments/0/FileName` → `Attachments[0].FileName` */
@@ -30,6 +31,8 @@ function validationError(err: FastifyError & { validation: AjvError[]; validatio
     field = field ? `${field}.${missing}` : missing;
     return new AppError(400, 'MissingProperty', `'${field}' is required in the ${where || 'body'}; add it and send again.`, { field });
   }
+  if (first.keyword === 'maxLength') return tooLong(field, Number(first.params.limit));
+  if (first.keyword === 'maxItems' || first.keyword === 'maxProperties') return tooMany(field, Number(first.params.limit));
   const label = field ? `'${field}'` : `The ${err.validationContext ?? 'request'}`;
   return new AppError(400, 'InvalidProperty', `${label} ${first.message ?? 'is not valid'}; fix it and send again.`, { field });
 }
@@ -40,7 +43,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err instanceof AppError) appError = err;
     else if ((err as { validation?: unknown }).validation) appError = validationError(err as never);
     else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      appError = new AppError(413, 'PayloadTooLarge', `The request body is larger than the ${app.initialConfig.bodyLimit} bytes this server accepts (SMTPFLOW_BODY_LIMIT); send smaller attachments.`);
+      appError = new AppError(413, 'PayloadTooLarge', `The request body is larger than the ${app.initialConfig.bodyLimit} bytes this server accepts (SMTPFLOW_BODY_LIMIT); send smaller attachments, or ask the operator to raise the limit.`);
     } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       appError = new AppError(415, 'UnsupportedMediaType', 'Send the body as JSON with the header Content-Type: application/json.');
     } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {

@@ -2,6 +2,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import addressparser from 'nodemailer/lib/addressparser';
 import { AppError } from '../errors.js';
+import { DISPLAY_NAME_MAX } from './limits.js';
 
 export interface ParsedAddress {
   /** Display name, '' when none. */
@@ -68,6 +69,7 @@ function asciiDomain(domain: string): { ascii: string } | { why: string } {
 /** Validates one `local@domain` and adds its envelope form. */
 export function checkAddress(name: string, address: string, field: string): CheckedAddress {
   if (!address) return fail(name || '(empty)', 'it has no address part');
+  if (name.length > DISPLAY_NAME_MAX) return fail(address, `its display name is longer than ${DISPLAY_NAME_MAX} characters`);
   const at = address.lastIndexOf('@');
   if (at < 0) return fail(address, "it has no '@'");
   const local = address.slice(0, at);

@@ -6,7 +6,8 @@ import type { Address, Options as MailOptions } from 'nodemailer/lib/mailer';
 import { AppError } from '../errors.js';
 import { checkAddressList, rejectLineBreaks, type CheckedAddress } from './addresses.js';
 import { toAttachment } from './attachments.js';
-import { SendEmailInput, type SendEmailPath } from './schema.js';
+import { checkAttachmentBytes, checkRecipientCount, tooLong, tooMany, type EmailLimits } from './limits.js';
+import { HEADER_NAME_PATTERN, SendEmailInput, type SendEmailPath } from './schema.js';
 
 export interface PrepareOptions {
   /** Which Logic Apps path the body arrived on; only SendEmailV3 changes a default (HTML body). */
@@ -16,6 +17,11 @@ export interface PrepareOptions {
   /** Fixed when the message is accepted, so that every retry sends the same message. */
   messageId: string;
   date: Date;
+  /**
+   * Checked when a message is accepted. Left out when an accepted message is prepared again for
+   * delivery, so that lowering a limit later never fails mail that was already accepted.
+   */
+  limits?: EmailLimits;
 }
 
 export interface PreparedEmail {
@@ -27,7 +33,7 @@ export interface PreparedEmail {
   summary: { from: string; to: string[]; cc: string[]; bcc: string[]; subject: string };
 }
 
-const HEADER_NAME = /^X-[A-Za-z0-9-]+$/;
+const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
 const PRIORITY = {
   High: { importance: 'High', xPriority: '1 (Highest)', msMail: 'High' },
   Normal: { importance: 'Normal', xPriority: '3 (Normal)', msMail: 'Normal' },
@@ -85,6 +91,9 @@ function validateShape(input: unknown): SendEmailInput {
   if (error.type === ValueErrorType.ObjectRequiredProperty) {
     throw new AppError(400, 'MissingProperty', `'${field}' is required; add it and send again.`, { field });
   }
+  if (error.type === ValueErrorType.StringMaxLength) throw tooLong(field, Number(error.schema.maxLength));
+  if (error.type === ValueErrorType.ArrayMaxItems) throw tooMany(field, Number(error.schema.maxItems));
+  if (error.type === ValueErrorType.ObjectMaxProperties) throw tooMany(field, Number(error.schema.maxProperties));
   const label = field ? `'${field}'` : 'The Send Email input';
   throw new AppError(400, 'InvalidProperty', `${label}: ${error.message.toLowerCase()}; fix it and send again.`, { field });
 }
@@ -147,6 +156,13 @@ export function prepareEmail(input: SendEmailInput, options: PrepareOptions): Pr
       field: 'To',
     });
   }
+  if (options.limits) {
+    const distinct = new Set<string>();
+    for (const [field, addresses] of [['To', to], ['CC', cc], ['Bcc', bcc]] as const) {
+      for (const a of addresses) distinct.add(a.envelope);
+      checkRecipientCount(distinct.size, field, options.limits);
+    }
+  }
 
   let from: CheckedAddress;
   if (data.From && data.From.trim() !== '') {
@@ -182,6 +198,7 @@ export function prepareEmail(input: SendEmailInput, options: PrepareOptions): Pr
   if (deliveryReceipt) headers['Return-Receipt-To'] = receiptHeader(deliveryReceipt);
 
   const attachments = (data.Attachments ?? []).map((a, i) => toAttachment(a, i));
+  if (options.limits) checkAttachmentBytes(attachments.map((a) => Buffer.byteLength(a.content as Buffer | string)), options.limits);
 
   const recipients = [...new Set([...to, ...cc, ...bcc].map((a) => a.envelope))];
   const envelope = { from: from.envelope, to: recipients };

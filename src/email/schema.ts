@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { HEADER_NAME_MAX, HEADER_VALUE_MAX } from './limits.js';
 
 /**
  * The Send Email body (SPEC §1). Property names are the seed connector's, so a Logic Apps
@@ -9,6 +10,8 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const ADDRESS_LIST_MAX = 100_000;
 const ADDRESS_MAX = 2_000;
+/** Extra header names: 'X-' then letters, digits and '-', short enough for one header line. */
+export const HEADER_NAME_PATTERN = `^X-[A-Za-z0-9-]{1,${HEADER_NAME_MAX - 2}}$`;
 
 const addressList = (what: string) =>
   Type.String({
@@ -47,7 +50,7 @@ export const SendEmailInput = Type.Object(
     To: Type.Optional(addressList('Recipients')),
     CC: Type.Optional(addressList('Carbon-copy recipients')),
     Bcc: Type.Optional(addressList('Blind-copy recipients; only in the SMTP envelope, never in the message headers')),
-    Subject: Type.Optional(Type.String({ maxLength: 2_000, description: 'Subject; any Unicode (sent RFC 2047-encoded).' })),
+    Subject: Type.Optional(Type.String({ maxLength: HEADER_VALUE_MAX, description: 'Subject; any Unicode (sent RFC 2047-encoded).' })),
     Body: Type.Optional(Type.String({ maxLength: 20_000_000, description: 'Message body: text, or HTML when IsHtml is true.' })),
     From: Type.Optional(
       Type.String({
@@ -82,12 +85,12 @@ export const SendEmailInput = Type.Object(
     ReplyTo: Type.Optional(addressList('Reply-To addresses')),
     Headers: Type.Optional(
       Type.Record(
-        Type.String({ pattern: '^X-[A-Za-z0-9-]+$' }),
-        Type.String({ maxLength: 2_000 }),
+        Type.String({ pattern: HEADER_NAME_PATTERN }),
+        Type.String({ maxLength: HEADER_VALUE_MAX }),
         {
           additionalProperties: false,
           maxProperties: 50,
-          description: "Extra headers, names starting with 'X-' (letters, digits, '-'), string values.",
+          description: `Extra headers, names starting with 'X-' (letters, digits, '-'; at most ${HEADER_NAME_MAX} characters), string values.`,
         },
       ),
     ),

@@ -1,8 +1,9 @@
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { SmtpConnection } from '../connections/schema.js';
-import { newMessageId, prepareEmail, type SendEmailInput, type SendEmailPath } from '../email/index.js';
+import { newMessageId, prepareEmail, type EmailLimits, type SendEmailInput, type SendEmailPath } from '../email/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Registry } from 'prom-client';
 import { TransportRegistry } from '../smtp/index.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../store/ids.js';
@@ -15,6 +16,8 @@ import { resolveOutboxOptions, type OutboxOptions } from './options.js';
 import { MessageRepository, type Completion, type Insertion } from './repository.js';
 import type { MessageDetail, MessageList, MessageListQuery, MessageView, SendEmailAccepted, SendEmailResult } from './schema.js';
 import { outboxDb, type MessageRow } from './tables.js';
+import { acceptFailure } from './store-errors.js';
+import { OutboxTelemetry } from './telemetry.js';
 import { writeTx } from './tx.js';
 import { Worker } from './worker.js';
 
@@ -25,6 +28,10 @@ export interface OutboxDeps {
   options?: Partial<OutboxOptions>;
   /** Shared with other rooms (the connection test) when given; the outbox owns it otherwise. */
   transports?: TransportRegistry;
+  /** Where the outbox registers its metrics (the app's /metrics); none in a bare worker process. */
+  registry?: Registry;
+  /** Checked on accept only (see PrepareOptions.limits). */
+  limits?: EmailLimits;
 }
 
 export interface AcceptOptions {
@@ -55,10 +62,12 @@ export class Outbox {
   private worker?: Worker;
   private heartbeatTimer?: NodeJS.Timeout;
   private readonly syncInFlight = new Set<Promise<unknown>>();
+  private readonly telemetry: OutboxTelemetry;
 
   constructor(private readonly deps: OutboxDeps) {
     this.options = resolveOutboxOptions(deps.options);
     this.repo = new MessageRepository(deps.store);
+    this.telemetry = new OutboxTelemetry(deps.log, deps.store, deps.registry);
     this.idempotency = new IdempotencyStore(deps.store);
     this.ownsTransports = !deps.transports;
     this.transports = deps.transports ?? new TransportRegistry();
@@ -77,9 +86,14 @@ export class Outbox {
     };
     beat();
     if (options.worker) {
-      this.worker = new Worker({ store: this.deps.store, owner: this.owner, cache: this.cache, transports: this.transports, slots: this.slots, completions: this.completions, options: this.options, log: this.deps.log });
+      this.worker = new Worker({ store: this.deps.store, owner: this.owner, cache: this.cache, transports: this.transports, slots: this.slots, completions: this.completions, options: this.options, log: this.deps.log, telemetry: this.telemetry });
       this.worker.start();
     }
+  }
+
+  /** For /readyz: whether this process's delivery worker is started and its poll loop still turns. */
+  workerAlive(): boolean {
+    return this.worker?.alive() ?? false;
   }
 
   /** Graceful stop: no new claims, SMTP transactions in flight finish, leases and slots are given back. */
@@ -98,7 +112,10 @@ export class Outbox {
     const conn = await this.cache.get(connection);
     const row = this.build(conn, input, 'async', options);
     const accepted: SendEmailAccepted = { id: row.id, status: 'queued', messageId: row.message_id };
-    await this.accepts.push({ row, idempotency: options.idempotency?.(accepted) });
+    await this.accepts.push({ row, idempotency: options.idempotency?.(accepted) }).catch((err: unknown) => {
+      throw acceptFailure(err);
+    });
+    this.telemetry.accepted(row);
     this.worker?.notify(connection);
     return accepted;
   }
@@ -130,12 +147,17 @@ export class Outbox {
     const rateId = conn.rateLimit ? `${row.id}#1` : undefined;
     try {
       if (conn.rateLimit) await this.reserveOne(conn, rateId!, row.lease_until!);
-      await this.accepts.push({ row });
+      await this.accepts.push({ row }).catch((err: unknown) => {
+        throw acceptFailure(err);
+      });
+      this.telemetry.accepted(row);
       result = await attemptDelivery(row, conn, this.transports);
     } finally {
       this.slots.release(connection);
     }
-    await this.completions.push(completionFor(row, result, { owner: this.owner, attempt: 1, sync: true, options: this.options, rateId }));
+    const completion = completionFor(row, result, { owner: this.owner, attempt: 1, sync: true, options: this.options, rateId });
+    await this.completions.push(completion);
+    this.telemetry.attempted(row, result, completion);
     if (result.outcome === 'sent') {
       return { id: row.id, messageId: row.message_id, accepted: result.accepted, rejected: result.rejected.map((r) => r.recipient), response: result.smtp?.response ?? '' };
     }
@@ -190,7 +212,7 @@ export class Outbox {
   /** Validates the input now (400 with `field`) and fixes Message-ID and Date for every later attempt. */
   private build(conn: SmtpConnection, input: SendEmailInput, mode: 'sync' | 'async', options: AcceptOptions): MessageRow {
     const now = Date.now();
-    const probe = prepareEmail(input, { path: options.path, defaultFrom: conn.defaultFrom, messageId: '<probe@smtpflow.invalid>', date: new Date(now) });
+    const probe = prepareEmail(input, { path: options.path, defaultFrom: conn.defaultFrom, messageId: '<probe@smtpflow.invalid>', date: new Date(now), limits: this.deps.limits });
     const domain = probe.envelope.from.split('@').pop() || 'smtpflow.invalid';
     const sync = mode === 'sync';
     return {

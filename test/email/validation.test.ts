@@ -48,7 +48,7 @@ describe('Send Email validation (400s)', () => {
     assertRejected({ ...ok, Attachments: [{ ContentData: '', ContentTransferEncoding: 'quoted-printable' }] }, 'InvalidProperty', 'Attachments[0].ContentTransferEncoding');
     assertRejected({ ...ok, Attachments: [{ FileName: 'a.txt' }] }, 'MissingProperty', 'Attachments[0].ContentData');
     assertRejected({ ...ok, To: ['a@x.org'] }, 'InvalidProperty', 'To');
-    assertRejected({ ...ok, Subject: 'x'.repeat(2001) }, 'InvalidProperty', 'Subject');
+    assertRejected({ ...ok, Subject: 'x'.repeat(901) }, 'TooLong', 'Subject');
   });
 
   it('converts the loose types workflow expressions produce', async () => {
