@@ -19,6 +19,10 @@ export interface Config {
   logLevel: LogLevel;
   /** Run delivery workers in this process. */
   worker: boolean;
+  /** Most PostgreSQL connections this process opens (its pool; LISTEN takes one more). */
+  databasePoolSize: number;
+  /** How long a workflow run stays with the process executing it without a renewal. */
+  workflowLeaseMs: number;
   /** Public base URL used in callback URLs; defaults to http://host:port. */
   publicUrl?: string;
   /** Largest accepted request body in bytes. */
@@ -68,6 +72,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     devSmtpHost: overrides.devSmtpHost ?? env.SMTPFLOW_DEV_SMTP_HOST ?? '127.0.0.1',
     logLevel,
     worker: overrides.worker ?? env.SMTPFLOW_WORKER !== 'false',
+    databasePoolSize: overrides.databasePoolSize ?? intFrom(env.SMTPFLOW_DATABASE_POOL_SIZE, 'SMTPFLOW_DATABASE_POOL_SIZE', 10),
+    workflowLeaseMs: overrides.workflowLeaseMs ?? intFrom(env.SMTPFLOW_WORKFLOW_LEASE_MS, 'SMTPFLOW_WORKFLOW_LEASE_MS', 30_000),
     publicUrl: overrides.publicUrl ?? (env.SMTPFLOW_PUBLIC_URL || undefined),
     // 40 MiB holds a 25 MiB attachment base64-encoded (33.3 MiB; 35.1 MiB with CRLF every 76 characters, JSON-escaped) and the rest of the JSON.
     bodyLimit: overrides.bodyLimit ?? intFrom(env.SMTPFLOW_BODY_LIMIT, 'SMTPFLOW_BODY_LIMIT', 40 * 1024 * 1024),
@@ -76,6 +82,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     maxAttachmentBytes: overrides.maxAttachmentBytes ?? intFrom(env.SMTPFLOW_MAX_ATTACHMENT_BYTES, 'SMTPFLOW_MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024),
     httpPollAllow: overrides.httpPollAllow ?? listFrom(env.SMTPFLOW_HTTP_POLL_ALLOW),
   };
+  if (config.databasePoolSize < 1) throw new Error('SMTPFLOW_DATABASE_POOL_SIZE must be at least 1.');
   return config;
 }
 

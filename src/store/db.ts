@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import { isPostgresUrl } from '../config.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
+import { noNotifications, PostgresNotifications, type Notifications } from './notify.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -14,6 +15,8 @@ export interface Store {
   dialect: Dialect;
   /** The SQLite file, when the dialect is sqlite. */
   file?: string;
+  /** Wake-ups between processes (LISTEN/NOTIFY on PostgreSQL; nothing on SQLite, where processes poll). */
+  notifications: Notifications;
   close(): Promise<void>;
 }
 
@@ -24,6 +27,8 @@ export interface OpenOptions {
   /** Size of the PostgreSQL connection pool. */
   poolSize?: number;
   migrate?: boolean;
+  /** Told when the PostgreSQL listener connection fails (it reconnects by itself). */
+  onListenError?: (err: unknown) => void;
 }
 
 export async function openStore(databaseUrl: string, options: OpenOptions = {}): Promise<Store> {
@@ -43,11 +48,20 @@ function openSqlite(url: string): Store {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', file, close: () => db.destroy() };
+  return { db, dialect: 'sqlite', file, notifications: noNotifications, close: () => db.destroy() };
 }
 
 function openPostgres(url: string, options: OpenOptions): Store {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  const notifications = new PostgresNotifications(url, options.onListenError);
+  return {
+    db,
+    dialect: 'postgres',
+    notifications,
+    async close() {
+      await notifications.close();
+      await db.destroy();
+    },
+  };
 }
