@@ -96,6 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     log: log.child({ component: 'workflows' }),
     mailer: new OutboxMailer(store, (request) => outbox.enqueueForWorkflow(request)),
     connectionType: async (name) => ((await connections.exists(name)) ? (await connections.view(name)).type : undefined),
+    resolveConnection: (name) => connections.resolve(name),
   });
   services.routes.push(sendEmailRoutes(outbox), messageRoutes(outbox));
   services.routes.push(workflowRoutes(workflows, { publicUrl: config.publicUrl }));

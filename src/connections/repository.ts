@@ -6,11 +6,12 @@ import type { SecretBox } from '../secrets/secret-box.js';
 import type { Store } from '../store/db.js';
 import type { ConnectionsTable } from '../store/schema.js';
 import { deletePath, getPath, mergePatch, setPath } from './paths.js';
+import { PostgresConnectionInput } from './postgres.js';
 import { SalesforceConnectionInput } from './salesforce.js';
 import { SECRET_PATHS, SmtpConnectionInput, type ConnectionView, type SmtpConnection } from './schema.js';
 
 /** The schema of each connection type; other types (trigger sources) register here. */
-export const CONNECTION_SCHEMAS: Record<string, TSchema> = { smtp: SmtpConnectionInput, salesforce: SalesforceConnectionInput };
+export const CONNECTION_SCHEMAS: Record<string, TSchema> = { smtp: SmtpConnectionInput, salesforce: SalesforceConnectionInput, postgres: PostgresConnectionInput };
 
 export interface StoredConnection {
   name: string;

@@ -69,4 +69,5 @@ export type ConnectionView = Static<typeof ConnectionView>;
 export const SECRET_PATHS: Record<string, readonly string[]> = {
   smtp: ['password', 'auth.clientSecret', 'auth.refreshToken', 'dkim.privateKey'],
   salesforce: ['auth.clientSecret', 'auth.privateKey', 'auth.refreshToken', 'auth.password', 'auth.securityToken'],
+  postgres: ['connectionString'],
 };
