@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { AppError, notFound } from '../errors.js';
 import type { Store } from '../store/db.js';
 import type { TriggerDef, WorkflowDefinition, WorkflowParameters } from './definition.js';
-import { triggerKind } from './triggers/index.js';
+import { isScheduled, triggerKind } from './triggers/index.js';
 import { nextOccurrence } from './triggers/recurrence.js';
 import { parseJson, wfdb, type WorkflowDatabase, type WorkflowsTable } from './tables.js';
 import type { WorkflowInput } from './validate.js';
@@ -24,6 +24,10 @@ export interface TriggerState {
   /** HttpPoll: the first poll has happened (items present then are not new). */
   primed?: boolean;
   watermark?: string | number;
+  /** Connector triggers: where the last poll stopped (e.g. Salesforce's last CreatedDate and Id). */
+  cursor?: Record<string, string | number | null>;
+  /** Connector triggers: polls failed in a row because the source asked to slow down (backoff). */
+  throttled?: number;
 }
 
 const HINT = 'List them with GET /api/v1/workflows.';
@@ -113,7 +117,7 @@ async function syncTriggers(trx: Db, workflow: string, definition: WorkflowDefin
     const memory: TriggerState = same ? (parseJson<TriggerState>(row.state) ?? {}) : {};
     const kind = triggerKind(trigger);
     let nextDue: number | null = null;
-    if (state === 'Enabled' && (kind === 'Recurrence' || kind === 'HttpPoll') && trigger.recurrence) {
+    if (state === 'Enabled' && isScheduled(kind) && trigger.recurrence) {
       memory.anchor ??= now;
       // An unchanged, already scheduled trigger keeps its due time: saving must not double a firing.
       nextDue = same && row.next_due_at !== null ? row.next_due_at : (nextOccurrence(trigger.recurrence, memory.anchor, now - 1) ?? null);

@@ -16,7 +16,7 @@ import {
   type WorkflowParameters,
 } from './definition.js';
 import { retryPolicyProblems } from './retry.js';
-import { triggerProblems } from './triggers/index.js';
+import { connectorTriggerFor, triggerProblems } from './triggers/index.js';
 
 export interface Problem {
   path: string;
@@ -73,7 +73,11 @@ export async function validateWorkflow(body: unknown, deps: ValidationDeps, name
     if (isObject(definition.triggers)) {
       const triggerNames = Object.keys(definition.triggers);
       if (triggerNames.length > 10) add('definition.triggers', 'may hold at most 10 triggers');
-      for (const [triggerName, trigger] of Object.entries(definition.triggers)) checkTrigger(triggerName, trigger, add);
+      for (const [triggerName, trigger] of Object.entries(definition.triggers)) {
+        checkTrigger(triggerName, trigger, add);
+        const connector = isObject(trigger) ? connectorTriggerFor(trigger) : undefined;
+        if (connector) await checkConnection(trigger as ActionDef, `definition.triggers${seg(triggerName)}.inputs.host.connection.name`, connector.connectionType, parameters, deps, add);
+      }
     }
     if (isObject(definition.actions)) {
       const seen = new Map<string, string>();
@@ -234,19 +238,25 @@ async function checkAction(
   for (const scope of childScopes(action)) checkScope(scope.actions, `${path}.${scope.key}`, add);
 }
 
-async function checkSendEmail(action: ActionDef, path: string, parameters: WorkflowParameters, deps: ValidationDeps, add: (path: string, message: string) => void): Promise<void> {
-  const inputs = action.inputs;
-  if (!isObject(inputs)) return add(`${path}.inputs`, 'must be an object');
-  const native = action.type.toLowerCase() === 'sendemail';
-  const connection = actionConnection(action, parameters);
-  const connectionPath = native ? `${path}.inputs.connection` : `${path}.inputs.host.connection.name`;
+const TYPE_NAMES: Record<string, string> = { smtp: 'an SMTP', salesforce: 'a Salesforce', postgres: 'a PostgreSQL' };
+
+/** The connection an action or connector trigger names must exist and be of the type it needs. */
+async function checkConnection(step: ActionDef, connectionPath: string, wanted: string, parameters: WorkflowParameters, deps: ValidationDeps, add: (path: string, message: string) => void): Promise<void> {
+  const connection = actionConnection(step, parameters);
   if (connection.problem) add(connectionPath, connection.problem);
   else if (connection.name) {
     const type = await deps.connectionType(connection.name);
     const via = connection.key ? ` (from $connections entry '${connection.key}')` : '';
     if (type === undefined) add(connectionPath, `names the connection '${connection.name}'${via}, which does not exist; create it with POST /api/v1/connections or fix the name`);
-    else if (type !== 'smtp') add(connectionPath, `names the connection '${connection.name}'${via}, which is a ${type} connection, not an SMTP one`);
+    else if (type !== wanted) add(connectionPath, `names the connection '${connection.name}'${via}, which is a ${type} connection, not ${TYPE_NAMES[wanted] ?? `a ${wanted}`} one`);
   }
+}
+
+async function checkSendEmail(action: ActionDef, path: string, parameters: WorkflowParameters, deps: ValidationDeps, add: (path: string, message: string) => void): Promise<void> {
+  const inputs = action.inputs;
+  if (!isObject(inputs)) return add(`${path}.inputs`, 'must be an object');
+  const native = action.type.toLowerCase() === 'sendemail';
+  await checkConnection(action, native ? `${path}.inputs.connection` : `${path}.inputs.host.connection.name`, 'smtp', parameters, deps, add);
   if (native) {
     if (inputs.path !== undefined && !sendEmailPath(action)) add(`${path}.inputs.path`, 'must be /SendEmail, /SendEmailV2 or /SendEmailV3');
     for (const key of Object.keys(inputs)) {

@@ -1,20 +1,35 @@
 import { isObject, type TriggerDef } from '../definition.js';
+import type { ConnectorTrigger } from './connector.js';
 import { recurrenceProblems } from './recurrence.js';
 
-export type TriggerKind = 'Request' | 'Recurrence' | 'HttpPoll';
-const KINDS: Record<string, TriggerKind> = { request: 'Request', recurrence: 'Recurrence', httppoll: 'HttpPoll' };
+export type TriggerKind = 'Request' | 'Recurrence' | 'HttpPoll' | 'ApiConnection';
+const KINDS: Record<string, TriggerKind> = { request: 'Request', recurrence: 'Recurrence', httppoll: 'HttpPoll', apiconnection: 'ApiConnection' };
+
+/** Connector triggers (Logic Apps' ApiConnection form), each recognised by its operation path. */
+export const CONNECTOR_TRIGGERS: ConnectorTrigger[] = [];
+
+/** The connector trigger an ApiConnection trigger calls, by its `inputs.path`. */
+export function connectorTriggerFor(trigger: TriggerDef): ConnectorTrigger | undefined {
+  const path = trigger?.inputs?.path;
+  return typeof path === 'string' ? CONNECTOR_TRIGGERS.find((c) => c.matches(path)) : undefined;
+}
 
 export function triggerKind(trigger: TriggerDef): TriggerKind | undefined {
-  return typeof trigger?.type === 'string' ? KINDS[trigger.type.toLowerCase()] : undefined;
+  const kind = typeof trigger?.type === 'string' ? KINDS[trigger.type.toLowerCase()] : undefined;
+  return kind === 'ApiConnection' && !connectorTriggerFor(trigger) ? undefined : kind;
 }
+
+/** Triggers that fire by themselves at their `recurrence`, which the scheduler polls. */
+export const isScheduled = (kind: TriggerKind | undefined): boolean => kind === 'Recurrence' || kind === 'HttpPoll' || kind === 'ApiConnection';
 
 /** Problems of one trigger, with the field (relative to the trigger) they concern. */
 export function triggerProblems(trigger: TriggerDef): Array<{ field: string; message: string }> {
   const out: Array<{ field: string; message: string }> = [];
   const kind = triggerKind(trigger);
   if (!kind) {
-    const hint = String(trigger.type).toLowerCase() === 'apiconnection' ? ' (connector triggers other than these are not available in this smtpflow)' : '';
-    out.push({ field: 'type', message: `'${trigger.type}' is not a known trigger type; use Request, Recurrence or HttpPoll${hint}` });
+    if (String(trigger.type).toLowerCase() === 'apiconnection') {
+      out.push({ field: 'inputs.path', message: `'${trigger.inputs?.path}' is not a connector trigger smtpflow runs; it runs Salesforce "/datasets/default/tables/{object}/onnewitems" (and onupdateditems) and SQL "/v2/datasets/{server},{database}/tables/{table}/onnewitems"` });
+    } else out.push({ field: 'type', message: `'${trigger.type}' is not a known trigger type; use Request, Recurrence, HttpPoll or ApiConnection (a connector trigger)` });
     return out;
   }
   const inputs = trigger.inputs;
@@ -24,10 +39,11 @@ export function triggerProblems(trigger: TriggerDef): Array<{ field: string; mes
     if (isObject(inputs) && inputs.schema !== undefined && !isObject(inputs.schema)) out.push({ field: 'inputs.schema', message: 'must be a JSON Schema object' });
     if (isObject(inputs) && inputs.method !== undefined && String(inputs.method).toUpperCase() !== 'POST') out.push({ field: 'inputs.method', message: 'must be "POST": the callback URL is invoked with POST' });
   }
-  if (kind === 'Recurrence' || kind === 'HttpPoll') {
+  if (kind === 'Recurrence' || kind === 'HttpPoll' || kind === 'ApiConnection') {
     if (trigger.recurrence === undefined) out.push({ field: 'recurrence', message: 'is required: { "frequency": "Minute", "interval": 1 }' });
     else for (const [field, message] of recurrenceProblems(trigger.recurrence)) out.push({ field: field ? `recurrence.${field}` : 'recurrence', message });
   }
+  if (kind === 'ApiConnection') out.push(...connectorTriggerFor(trigger)!.problems(trigger));
   if (kind === 'HttpPoll') {
     if (!isObject(inputs)) {
       out.push({ field: 'inputs', message: 'must be { uri, method?, headers?, itemsPath?, idField | watermarkField, fireOnExisting? }' });

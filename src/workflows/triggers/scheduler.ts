@@ -1,10 +1,13 @@
 import type { Kysely } from 'kysely';
+import type { StoredConnection } from '../../connections/repository.js';
 import type { Logger } from '../../log.js';
-import type { TriggerDef, WorkflowDefinition } from '../definition.js';
+import { actionConnection, type ActionDef, type TriggerDef, type WorkflowDefinition, type WorkflowParameters } from '../definition.js';
 import type { TriggerState } from '../repository.js';
 import type { RunRepository } from '../runs.js';
 import { parseJson, type WorkflowDatabase, type WorkflowTriggersTable } from '../tables.js';
-import { triggerKind } from './index.js';
+import { connectorPoll } from './connector.js';
+import { connectorTriggerFor, triggerKind } from './index.js';
+import type { AddressGuard } from './address-guard.js';
 import { pollItems } from './http-poll.js';
 import { nextOccurrence } from './recurrence.js';
 
@@ -16,11 +19,15 @@ export interface SchedulerDeps {
   leaseMs: number;
   /** A run was recorded and leased to this process: execute it. */
   started(runId: string): void;
+  /** A connection with its secrets, for connector triggers (Salesforce, SQL). */
+  resolveConnection(name: string): Promise<StoredConnection>;
   tickMs?: number;
+  /** Where HttpPoll triggers may connect (SSRF guard). */
+  guard: AddressGuard;
 }
 
 /**
- * Fires Recurrence and HttpPoll triggers when their persisted due time comes. Claiming a firing
+ * Fires Recurrence, HttpPoll and connector (ApiConnection) triggers when their persisted due time comes. Claiming a firing
  * is a compare-and-set of `next_due_at` in the same transaction that records the run, so each
  * occurrence fires once across restarts and across processes sharing the database. Occurrences
  * missed while no process ran are fired once, then the schedule continues from now.
@@ -63,7 +70,7 @@ export class TriggerScheduler {
         .selectFrom('workflow_triggers')
         .innerJoin('workflows', 'workflows.name', 'workflow_triggers.workflow')
         .selectAll('workflow_triggers')
-        .select(['workflows.definition as definition'])
+        .select(['workflows.definition as definition', 'workflows.parameters as parameters'])
         .where('workflow_triggers.next_due_at', '<=', now)
         .where('workflows.state', '=', 'Enabled')
         .orderBy('workflow_triggers.next_due_at')
@@ -75,7 +82,7 @@ export class TriggerScheduler {
         if (!trigger?.recurrence) continue;
         const kind = triggerKind(trigger);
         if (kind === 'Recurrence') await this.fireRecurrence(row, trigger, now);
-        else if (kind === 'HttpPoll') await this.startPoll(row, trigger, now);
+        else if (kind === 'HttpPoll' || kind === 'ApiConnection') await this.startPoll(row, trigger, now);
       }
     } catch (err) {
       this.deps.log.warn({ err }, 'workflow trigger scheduler tick failed; retrying');
@@ -120,11 +127,21 @@ export class TriggerScheduler {
   }
 
   /** Polls run beside the tick (an endpoint may be slow); the due time is claimed first, so a poll happens once. */
-  private async startPoll(row: WorkflowTriggersTable & { definition: string }, trigger: TriggerDef, now: number): Promise<void> {
+  private async startPoll(row: WorkflowTriggersTable & { definition: string; parameters: string }, trigger: TriggerDef, now: number): Promise<void> {
     if ((await this.advance(this.deps.db, row, trigger, now)) === false) return;
-    const poll = pollItems({ ...this.deps, workflow: row.workflow, trigger: row.trigger, def: trigger, configHash: row.config_hash })
-      .catch((err: unknown) => this.deps.log.warn({ err, workflow: row.workflow, trigger: row.trigger }, 'HttpPoll trigger failed; it polls again at its next interval'))
+    const deps = { ...this.deps, workflow: row.workflow, trigger: row.trigger, def: trigger, configHash: row.config_hash };
+    const poll = (triggerKind(trigger) === 'HttpPoll' ? pollItems(deps) : this.pollConnector(deps, row))
+      .catch((err: unknown) => this.deps.log.warn({ err, workflow: row.workflow, trigger: row.trigger }, `${trigger.type} trigger failed; it polls again at its next interval`))
       .finally(() => this.polls.delete(poll));
     this.polls.add(poll);
+  }
+
+  private async pollConnector(deps: Parameters<typeof pollItems>[0], row: WorkflowTriggersTable & { parameters: string }): Promise<void> {
+    const parameters = JSON.parse(row.parameters) as WorkflowParameters;
+    const ref = actionConnection(deps.def as ActionDef, parameters);
+    if (!ref.name) throw new Error(`the trigger names no connection it can use: ${ref.problem ?? `'${ref.expression}' is only known at run time`}`);
+    const connection = await this.deps.resolveConnection(ref.name);
+    const state = parseJson<TriggerState>(row.state) ?? {};
+    await connectorTriggerFor(deps.def)!.poll(connectorPoll({ ...deps, parameters, connection, state }));
   }
 }
