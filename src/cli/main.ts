@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerConnections } from './connections.js';
 import { registerKeys } from './keys.js';
+import { registerMigrate } from './migrate.js';
 import { registerSecrets } from './secrets.js';
 import { registerSend } from './send.js';
 import { registerServe } from './serve.js';
@@ -16,6 +17,7 @@ const program = new Command()
 
 registerServe(program);
 registerWorker(program);
+registerMigrate(program);
 registerSend(program);
 registerConnections(program);
 registerKeys(program);

@@ -65,3 +65,14 @@ function openPostgres(url: string, options: OpenOptions): Store {
     },
   };
 }
+
+/** Where a database URL points, for messages: never its password. */
+export function describeDatabase(url: string): string {
+  if (!isPostgresUrl(url)) return `SQLite ${path.resolve(url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url)}`;
+  try {
+    const u = new URL(url);
+    return `PostgreSQL ${u.host}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL (unparsable URL)';
+  }
+}
