@@ -81,11 +81,6 @@ function validateShape(input: unknown): SendEmailInput {
   if (!error) return candidate as SendEmailInput;
   const field = fieldOf(error.path);
   if (error.type === ValueErrorType.ObjectAdditionalProperties) {
-    if (error.path.startsWith('/Headers/')) {
-      const name = error.path.slice('/Headers/'.length).replace(/~1/g, '/').replace(/~0/g, '~');
-      rejectLineBreaks(name, 'Headers', 'the header name');
-      throw invalidHeader(name);
-    }
     throw new AppError(400, 'UnknownProperty', `'${field}' is not a Send Email property; remove it or check its spelling (names are case-sensitive).`, { field });
   }
   if (error.type === ValueErrorType.ObjectRequiredProperty) {
