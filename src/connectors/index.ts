@@ -7,6 +7,7 @@
 import { AppError } from '../errors.js';
 import { asSmtpConnection, type StoredConnection } from '../connections/repository.js';
 import { testConnection, type ConnectionTestReport } from '../smtp/index.js';
+import { asPgConnection, listPostgresTables, SqlSourceError, testPostgres } from '../sqlsource/index.js';
 
 /** One object a trigger can watch: a Salesforce sObject, a SQL table. */
 export interface WatchableObject {
@@ -28,6 +29,13 @@ export interface Connector {
 
 export const CONNECTORS: Record<string, Connector> = {
   smtp: { test: (conn): Promise<ConnectionTestReport> => testConnection(asSmtpConnection(conn)) },
+  postgres: {
+    test: (conn) => testPostgres(asPgConnection(conn)),
+    // The database's own failure (unreachable, login refused) is a 502 naming its cause and fix.
+    objects: (conn) => listPostgresTables(asPgConnection(conn)).catch((err: unknown) => {
+      throw err instanceof SqlSourceError ? new AppError(502, err.problem.code, `${err.problem.message} ${err.problem.fix}`) : err;
+    }),
+  },
 };
 
 export function connectorFor(conn: StoredConnection): Connector {
