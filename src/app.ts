@@ -97,6 +97,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     mailer: new OutboxMailer(store, (request) => outbox.enqueueForWorkflow(request)),
     connectionType: async (name) => ((await connections.exists(name)) ? (await connections.view(name)).type : undefined),
     resolveConnection: (name) => connections.resolve(name),
+    httpPollAllow: config.httpPollAllow,
   });
   services.routes.push(sendEmailRoutes(outbox), messageRoutes(outbox));
   services.routes.push(workflowRoutes(workflows, { publicUrl: config.publicUrl }));

@@ -10,6 +10,7 @@ import type { WorkflowMailer } from './mail.js';
 import { WorkflowRepository, type WorkflowRecord } from './repository.js';
 import { RunRepository } from './runs.js';
 import type { WorkflowView } from './schema.js';
+import { AddressGuard } from './triggers/address-guard.js';
 import { triggerKind } from './triggers/index.js';
 import { validateJsonSchema } from './triggers/json-schema.js';
 import { CallbackSigner, invokePath, requestOutputs } from './triggers/request.js';
@@ -45,6 +46,8 @@ export interface WorkflowServiceDeps {
   leaseMs?: number;
   /** How long a Request trigger's caller waits for the Response action (Logic Apps: 120 s). */
   responseTimeoutMs?: number;
+  /** Link-local or metadata addresses HttpPoll may reach anyway (SMTPFLOW_HTTP_POLL_ALLOW). */
+  httpPollAllow?: string[];
 }
 
 export interface InvokeResult {
@@ -71,7 +74,7 @@ export class WorkflowService {
     this.runs = new RunRepository(deps.store);
     this.signer = new CallbackSigner(deps.store);
     this.leaseMs = deps.leaseMs ?? 30_000;
-    this.scheduler = new TriggerScheduler({ db: this.repo.db, runs: this.runs, log: deps.log, owner: this.owner, leaseMs: this.leaseMs, started: (id) => this.execute(id), resolveConnection: deps.resolveConnection });
+    this.scheduler = new TriggerScheduler({ db: this.repo.db, runs: this.runs, log: deps.log, owner: this.owner, leaseMs: this.leaseMs, started: (id) => this.execute(id), resolveConnection: deps.resolveConnection, guard: new AddressGuard(deps.httpPollAllow) });
   }
 
   start(): void {

@@ -1,8 +1,11 @@
+import http from 'node:http';
+import https from 'node:https';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../../log.js';
 import { isObject, type TriggerDef } from '../definition.js';
 import type { TriggerState } from '../repository.js';
 import type { RunRepository } from '../runs.js';
+import type { AddressGuard } from './address-guard.js';
 import { parseJson, type WorkflowDatabase } from '../tables.js';
 
 export interface PollDeps {
@@ -16,9 +19,11 @@ export interface PollDeps {
   trigger: string;
   def: TriggerDef;
   configHash: string;
+  guard: AddressGuard;
 }
 
 const POLL_TIMEOUT_MS = 30_000;
+const MAX_RESPONSE_BYTES = 20 * 1024 * 1024;
 
 const getPath = (value: unknown, path: string | undefined): unknown => {
   if (!path) return value;
@@ -54,9 +59,7 @@ export async function pollItems(deps: PollDeps): Promise<void> {
     body = typeof inputs.body === 'string' ? inputs.body : JSON.stringify(inputs.body);
     headers['content-type'] ??= 'application/json';
   }
-  const response = await fetch(inputs.uri, { method, headers, body, signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`${method} ${inputs.uri} answered ${response.status}`);
-  const items = getPath(await response.json(), inputs.itemsPath);
+  const items = getPath(await requestJson(String(inputs.uri), { method, headers, body }, deps.guard), inputs.itemsPath);
   if (!Array.isArray(items)) throw new Error(`the response has no array at '${inputs.itemsPath ?? '(the top level)'}'`);
 
   const row = await deps.db.selectFrom('workflow_triggers').select(['state']).where('workflow', '=', deps.workflow).where('trigger', '=', deps.trigger).executeTakeFirst();
@@ -66,6 +69,41 @@ export async function pollItems(deps: PollDeps): Promise<void> {
   if (typeof inputs.idField === 'string') await byId(deps, items, inputs.idField, !state.primed && !fireExisting);
   else await byWatermark(deps, items, inputs.watermarkField, state, !state.primed && !fireExisting);
   if (!state.primed) await updateState(deps, (s) => ({ ...s, primed: true }));
+}
+
+/**
+ * node:http rather than fetch: fetch takes no DNS lookup, and the guard must judge the address the
+ * socket connects to. Redirects are not followed (one could point past the guard): a 3xx fails the
+ * poll like any other answer that is not 2xx.
+ */
+function requestJson(uri: string, init: { method: string; headers: Record<string, string>; body?: string }, guard: AddressGuard): Promise<unknown> {
+  const url = new URL(uri);
+  guard.checkHost(url.hostname);
+  const shown = `${init.method} ${url.origin}${url.pathname}`; // the query may hold a token
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.request(url, { method: init.method, headers: init.headers, lookup: guard.lookup, signal: AbortSignal.timeout(POLL_TIMEOUT_MS) }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) request.destroy(new Error(`${shown} answered more than ${MAX_RESPONSE_BYTES} bytes`));
+        else chunks.push(chunk);
+      });
+      response.on('error', reject);
+      response.on('end', () => {
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status >= 300) return reject(new Error(`${shown} answered ${status}`));
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch {
+          reject(new Error(`${shown} answered something that is not JSON`));
+        }
+      });
+    });
+    request.on('error', reject);
+    request.end(init.body);
+  });
 }
 
 async function byId(deps: PollDeps, items: unknown[], idField: string, learnOnly: boolean): Promise<void> {

@@ -7,6 +7,7 @@ import type { RunRepository } from '../runs.js';
 import { parseJson, type WorkflowDatabase, type WorkflowTriggersTable } from '../tables.js';
 import { connectorPoll } from './connector.js';
 import { connectorTriggerFor, triggerKind } from './index.js';
+import type { AddressGuard } from './address-guard.js';
 import { pollItems } from './http-poll.js';
 import { nextOccurrence } from './recurrence.js';
 
@@ -21,6 +22,8 @@ export interface SchedulerDeps {
   /** A connection with its secrets, for connector triggers (Salesforce, SQL). */
   resolveConnection(name: string): Promise<StoredConnection>;
   tickMs?: number;
+  /** Where HttpPoll triggers may connect (SSRF guard). */
+  guard: AddressGuard;
 }
 
 /**
