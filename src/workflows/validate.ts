@@ -1,3 +1,4 @@
+import type { StoredConnection } from '../connections/repository.js';
 import { SendEmailInput } from '../email/index.js';
 import { findExpressionProblems } from '../expressions/index.js';
 import {
@@ -33,6 +34,8 @@ export interface WorkflowInput {
 export interface ValidationDeps {
   /** The type of the named connection ('smtp', …), or undefined when there is none. */
   connectionType(name: string): Promise<string | undefined>;
+  /** A connection with its secrets, for connector triggers that check their source at save (a table's primary key). */
+  resolveConnection?(name: string): Promise<StoredConnection>;
 }
 
 export const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
@@ -76,7 +79,13 @@ export async function validateWorkflow(body: unknown, deps: ValidationDeps, name
       for (const [triggerName, trigger] of Object.entries(definition.triggers)) {
         checkTrigger(triggerName, trigger, add);
         const connector = isObject(trigger) ? connectorTriggerFor(trigger) : undefined;
-        if (connector) await checkConnection(trigger as ActionDef, `definition.triggers${seg(triggerName)}.inputs.host.connection.name`, connector.connectionType, parameters, deps, add);
+        if (!connector) continue;
+        const base = `definition.triggers${seg(triggerName)}`;
+        const connection = await checkConnection(trigger as ActionDef, `${base}.inputs.host.connection.name`, connector.connectionType, parameters, deps, add);
+        // A connector's own check talks to its system: only for a trigger that is sound so far.
+        if (connection && connector.check && deps.resolveConnection && !problems.some((p) => p.path.startsWith(`${base}.`))) {
+          for (const p of await connector.check(trigger, { connection: await deps.resolveConnection(connection), parameters })) add(`${base}.${p.field}`, p.message);
+        }
       }
     }
     if (isObject(definition.actions)) {
@@ -240,8 +249,8 @@ async function checkAction(
 
 const TYPE_NAMES: Record<string, string> = { smtp: 'an SMTP', salesforce: 'a Salesforce', postgres: 'a PostgreSQL' };
 
-/** The connection an action or connector trigger names must exist and be of the type it needs. */
-async function checkConnection(step: ActionDef, connectionPath: string, wanted: string, parameters: WorkflowParameters, deps: ValidationDeps, add: (path: string, message: string) => void): Promise<void> {
+/** The connection an action or connector trigger names must exist and be of the type it needs; answers its name when so. */
+async function checkConnection(step: ActionDef, connectionPath: string, wanted: string, parameters: WorkflowParameters, deps: ValidationDeps, add: (path: string, message: string) => void): Promise<string | undefined> {
   const connection = actionConnection(step, parameters);
   if (connection.problem) add(connectionPath, connection.problem);
   else if (connection.name) {
@@ -249,7 +258,9 @@ async function checkConnection(step: ActionDef, connectionPath: string, wanted: 
     const via = connection.key ? ` (from $connections entry '${connection.key}')` : '';
     if (type === undefined) add(connectionPath, `names the connection '${connection.name}'${via}, which does not exist; create it with POST /api/v1/connections or fix the name`);
     else if (type !== wanted) add(connectionPath, `names the connection '${connection.name}'${via}, which is a ${type} connection, not ${TYPE_NAMES[wanted] ?? `a ${wanted}`} one`);
+    else return connection.name;
   }
+  return undefined;
 }
 
 async function checkSendEmail(action: ActionDef, path: string, parameters: WorkflowParameters, deps: ValidationDeps, add: (path: string, message: string) => void): Promise<void> {

@@ -19,6 +19,8 @@ export interface ConnectorTrigger {
   matches(path: string): boolean;
   /** Problems of the trigger's inputs, each with its field relative to the trigger ('inputs.queries.$filter'). */
   problems(trigger: TriggerDef): Array<{ field: string; message: string }>;
+  /** Optional check against the source when the workflow is saved (e.g. that a table has a primary key); same shape as `problems`. */
+  check?(trigger: TriggerDef, ctx: { connection: StoredConnection; parameters: WorkflowParameters }): Promise<Array<{ field: string; message: string }>>;
   /** One poll: find what is new since `ctx.state`, and commit each new item with its run. */
   poll(ctx: ConnectorPoll): Promise<void>;
 }
