@@ -76,6 +76,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     log: log.child({ component: 'outbox' }),
     options: { ...outboxOptionsFromEnv(), ...options.outbox },
     limits: { maxRecipients: config.maxRecipients, maxAttachmentBytes: config.maxAttachmentBytes },
+    registry: metrics.registry,
   });
 
   let shuttingDown = false;
@@ -89,7 +90,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     inbox,
     routes: [],
     isShuttingDown: () => shuttingDown,
-    readiness: async (): Promise<Record<string, boolean>> => (devServer ? { devSmtpServer: devServer.isListening() } : {}),
+    readiness: async (): Promise<Record<string, boolean>> => ({
+      ...(devServer ? { devSmtpServer: devServer.isListening() } : {}),
+      ...(config.worker ? { workers: outbox.workerAlive() } : {}),
+    }),
   };
   const workflows = new WorkflowService({
     store,
@@ -101,6 +105,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   services.routes.push(sendEmailRoutes(outbox), messageRoutes(outbox));
   services.routes.push(workflowRoutes(workflows, { publicUrl: config.publicUrl }));
+  workflows.runs.onFinished = (status) => metrics.workflowRuns.inc({ status });
   const server = await buildServer(services);
 
   return {

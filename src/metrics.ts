@@ -8,6 +8,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
+  readonly workflowRuns: Counter<'status'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'smtpflow_process_' });
@@ -22,6 +23,12 @@ export class Metrics {
       help: 'HTTP request duration',
       labelNames: ['method', 'route'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [this.registry],
+    });
+    this.workflowRuns = new Counter({
+      name: 'smtpflow_workflow_runs_total',
+      help: 'Workflow runs finished in this process, by final status (Succeeded, Failed, Cancelled, …)',
+      labelNames: ['status'],
       registers: [this.registry],
     });
   }

@@ -2,10 +2,11 @@ import type { ConnectionRepository } from '../connections/repository.js';
 import type { SmtpConnection } from '../connections/schema.js';
 import { prepareEmail, type SendEmailInput, type SendEmailPath } from '../email/index.js';
 import { AppError, type SmtpReply } from '../errors.js';
-import { classifySmtpFailure, parseEnhancedCode, SmtpSendError, type RecipientRejection, type TransportRegistry } from '../smtp/index.js';
+import { classifySmtpFailure, parseEnhancedCode, SmtpSendError, timeouts, type RecipientRejection, type TransportRegistry } from '../smtp/index.js';
 import type { Completion } from './repository.js';
 import { backoffMs, type OutboxOptions } from './options.js';
 import type { MessageRow } from './tables.js';
+import type { SendMailOptions } from 'nodemailer/lib/mailer';
 
 export interface AttemptResult {
   outcome: 'sent' | 'transient' | 'permanent';
@@ -65,6 +66,18 @@ function replyOf(response: string | undefined): SmtpReply | undefined {
   return reply;
 }
 
+/**
+ * nodemailer's timeouts bound the connection setup and each silence, but a server that trickles
+ * its replies a byte at a time is never silent and would hold the attempt (and a session slot)
+ * for ever. So every attempt also has a deadline: the setup, two silences (the reply after DATA
+ * may take a while), and the upload at a slow but honest 16 KB/s. Past it the attempt is aborted
+ * (nodemailer closes just that session) and counts as a transient failure.
+ */
+export function attemptDeadlineMs(conn: SmtpConnection, messageBytes: number): number {
+  const { connectionTimeout, socketTimeout } = timeouts(conn);
+  return connectionTimeout + 2 * socketTimeout + Math.ceil(messageBytes / 16);
+}
+
 /** One SMTP transaction for a stored message: the same Message-ID and Date on every attempt. */
 export async function attemptDelivery(row: MessageRow, conn: SmtpConnection, transports: TransportRegistry): Promise<AttemptResult> {
   const startedAt = Date.now();
@@ -75,7 +88,9 @@ export async function attemptDelivery(row: MessageRow, conn: SmtpConnection, tra
       messageId: row.message_id,
       date: new Date(row.date),
     });
-    const sent = await transports.sendMail(conn, prepared.mail, prepared.envelope);
+    // `signal` is honoured by nodemailer's pool (it closes the session) but missing from @types/nodemailer.
+    const mail = { ...prepared.mail, signal: AbortSignal.timeout(attemptDeadlineMs(conn, row.request.length)) } as SendMailOptions;
+    const sent = await transports.sendMail(conn, mail, prepared.envelope);
     return {
       outcome: 'sent',
       startedAt,

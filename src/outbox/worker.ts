@@ -7,6 +7,7 @@ import { attemptDelivery, completionFor, failureOf, type ConnectionCache } from 
 import { rateRoom, reserveRate, type SlotPool } from './flow.js';
 import type { OutboxOptions } from './options.js';
 import type { Completion } from './repository.js';
+import type { OutboxTelemetry } from './telemetry.js';
 import { outboxDb, type MessageRow, type OutboxDb } from './tables.js';
 import { writeTx } from './tx.js';
 
@@ -19,6 +20,7 @@ export interface WorkerDeps {
   completions: Batcher<Completion>;
   options: OutboxOptions;
   log: Logger;
+  telemetry: OutboxTelemetry;
 }
 
 interface Lane {
@@ -46,6 +48,7 @@ export class Worker {
   private polls = 0;
   private known: string[] = [];
   private stopping = false;
+  private lastPollAt = Date.now();
 
   constructor(private readonly deps: WorkerDeps) {
     this.db = outboxDb(deps.store);
@@ -60,6 +63,11 @@ export class Worker {
       this.pollTimer = setTimeout(() => void this.poll().finally(() => !this.stopping && tick()), this.deps.options.pollMs);
     };
     void this.poll().finally(() => !this.stopping && tick());
+  }
+
+  /** Started, not stopping, and the poll loop finished a round lately (a hung database query stops it). */
+  alive(): boolean {
+    return !this.stopping && Date.now() - this.lastPollAt < Math.max(30_000, 10 * this.deps.options.pollMs);
   }
 
   /** New messages for this connection were committed in this process: claim them now, not at the next poll. */
@@ -94,6 +102,8 @@ export class Worker {
       for (const name of new Set([...this.known, ...this.lanes.keys()])) void this.fill(this.lane(name));
     } catch (err) {
       this.deps.log.warn({ err }, 'outbox poll failed; retrying at the next poll');
+    } finally {
+      this.lastPollAt = Date.now();
     }
   }
 
@@ -228,6 +238,7 @@ export class Worker {
       try {
         // Not urgent: nobody waits on a background attempt's record, so it shares a commit with others.
         await this.deps.completions.push(completion, false);
+        this.deps.telemetry.attempted(row, result, completion);
         return completion;
       } catch (err) {
         this.deps.log.error({ err, id: row.id }, 'recording a delivery attempt failed; trying again');

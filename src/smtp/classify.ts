@@ -92,7 +92,7 @@ const CERT_CODES = new Set([
 ]);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EDNS', 'ESOCKET', 'ECONNECTION', 'EPIPE', 'EHOSTUNREACH',
-  'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EPROTOCOL',
+  'ENETUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EPROTOCOL', 'EABORT',
 ]);
 
 interface ErrorShape {
@@ -249,7 +249,10 @@ export function classifySmtpFailure(err: unknown, ctx: ClassifyContext = {}): Sm
 
   if (anyCode.some((c) => NETWORK_CODES.has(c)) || /Connection pool was closed|connection was closed|Connection closed/i.test(e.message)) {
     let what: string;
-    if (anyCode.includes('ECONNREFUSED')) {
+    if (e.code === 'EABORT') {
+      // The outbox aborts an attempt only at its deadline: a server that trickles its replies never trips a socket timeout.
+      what = `${where} did not finish the SMTP transaction in time (it answers too slowly, or trickles its replies). It will be retried.`;
+    } else if (anyCode.includes('ECONNREFUSED')) {
       what = `Could not connect to ${where}: connection refused. Check the connection's host and port, and that the server is running.`;
     } else if (e.code === 'EDNS' || anyCode.includes('ENOTFOUND') || anyCode.includes('EAI_AGAIN')) {
       what = `Could not resolve the host of ${where} (${reason}). Check the connection's host.`;

@@ -42,6 +42,8 @@ type Db = Kysely<WorkflowDatabase> | Transaction<WorkflowDatabase>;
 /** Runs and the results of their actions; rows are written as the engine goes, so a run can resume. */
 export class RunRepository {
   private readonly db: Kysely<WorkflowDatabase>;
+  /** Told of every run this process finishes (the app counts them for /metrics). */
+  onFinished: (status: RunStatus) => void = () => undefined;
   constructor(store: Store) {
     this.db = wfdb(store);
   }
@@ -117,12 +119,14 @@ export class RunRepository {
   }
 
   async finish(runId: string, owner: string, status: RunStatus, error: RunError | undefined): Promise<void> {
-    await this.db
+    const result = await this.db
       .updateTable('workflow_runs')
       .set({ status, error: error ? JSON.stringify(error) : null, ended_at: Date.now(), lease_owner: null, lease_until: 0 })
       .where('id', '=', runId)
       .where('lease_owner', '=', owner)
-      .execute();
+      .executeTakeFirst();
+    // Only the holder's finish counts: another process that took the run over finishes it again.
+    if (Number(result.numUpdatedRows) === 1) this.onFinished(status);
   }
 
   /** Runs left Running by a process that stopped or died (its lease ran out). */
