@@ -181,5 +181,11 @@ export async function rateRoom(store: Store, tx: OutboxDb, conn: SmtpConnection,
 
 export async function reserveRate(tx: OutboxDb, conn: SmtpConnection, ids: string[], until: number): Promise<void> {
   if (!conn.rateLimit || ids.length === 0) return;
-  await tx.insertInto('outbox_sends').values(ids.map((id) => ({ id, connection: conn.name, until }))).execute();
+  // An id is message#attempt: a message whose worker died is claimed again for the same attempt,
+  // and its old reservation may still be in the window; it becomes the new one.
+  await tx
+    .insertInto('outbox_sends')
+    .values(ids.map((id) => ({ id, connection: conn.name, until })))
+    .onConflict((oc) => oc.column('id').doUpdateSet({ until }))
+    .execute();
 }

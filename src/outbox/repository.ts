@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Store } from '../store/db.js';
+import { CHANNELS } from '../store/notify.js';
 import type { IdempotencyKeysTable, MessageAttemptsTable } from '../store/schema.js';
 import type { AttemptView, MessageDetail, MessageList, MessageListQuery, MessageView } from './schema.js';
 import { outboxDb, type MessageRow, type OutboxDb } from './tables.js';
@@ -57,6 +58,9 @@ export class MessageRepository {
           .onConflict((oc) => oc.columns(['api_key_id', 'key']).doUpdateSet({ status: key.status, body: key.body, headers: key.headers, request_hash: key.request_hash }))
           .execute();
       }
+      // Sent on commit: idle workers in other processes claim the new messages at once.
+      const queued = new Set(items.filter((x) => x.row.status === 'queued').map((x) => x.row.connection));
+      for (const connection of queued) await this.store.notifications.send(tx, CHANNELS.outbox, connection);
     });
   }
 
@@ -110,14 +114,16 @@ export class MessageRepository {
       throw new AppError(409, 'MessageNotRetryable', `Message '${id}' is ${row.status}; only a failed, cancelled or retrying message can be retried.`);
     }
     const now = Date.now();
-    const result = await writeTx(this.store, (tx) =>
-      tx
+    const result = await writeTx(this.store, async (tx) => {
+      const updated = await tx
         .updateTable('messages')
         .set({ status: row.attempts > 0 ? 'retrying' : 'queued', next_attempt_at: now, expires_at: now + lifetimeMs, lease_owner: null, lease_until: null, updated_at: now })
         .where('id', '=', id)
         .where('status', '=', row.status)
-        .executeTakeFirst(),
-    );
+        .executeTakeFirst();
+      await this.store.notifications.send(tx, CHANNELS.outbox, row.connection);
+      return updated;
+    });
     if (Number(result.numUpdatedRows) !== 1) return this.retry(id, lifetimeMs);
     return toView(await this.row(id));
   }

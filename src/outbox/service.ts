@@ -15,6 +15,7 @@ import type { IdempotencyKeysTable } from '../store/schema.js';
 import { resolveOutboxOptions, type OutboxOptions } from './options.js';
 import { MessageRepository, type Completion, type Insertion } from './repository.js';
 import type { MessageDetail, MessageList, MessageListQuery, MessageView, SendEmailAccepted, SendEmailResult } from './schema.js';
+import { CHANNELS } from '../store/notify.js';
 import { outboxDb, type MessageRow } from './tables.js';
 import { acceptFailure } from './store-errors.js';
 import { OutboxTelemetry } from './telemetry.js';
@@ -60,6 +61,8 @@ export class Outbox {
   private readonly completions: Batcher<Completion>;
   private readonly ownsTransports: boolean;
   private worker?: Worker;
+  /** The LISTEN subscription that wakes the worker when another process accepts messages. */
+  private listening?: Promise<() => void>;
   private heartbeatTimer?: NodeJS.Timeout;
   private readonly syncInFlight = new Set<Promise<unknown>>();
   private readonly telemetry: OutboxTelemetry;
@@ -88,6 +91,7 @@ export class Outbox {
     if (options.worker) {
       this.worker = new Worker({ store: this.deps.store, owner: this.owner, cache: this.cache, transports: this.transports, slots: this.slots, completions: this.completions, options: this.options, log: this.deps.log, telemetry: this.telemetry });
       this.worker.start();
+      this.listening = this.deps.store.notifications.on(CHANNELS.outbox, (connection) => this.worker?.notify(connection));
     }
   }
 
@@ -98,6 +102,7 @@ export class Outbox {
 
   /** Graceful stop: no new claims, SMTP transactions in flight finish, leases and slots are given back. */
   async stop(): Promise<void> {
+    (await this.listening)?.();
     await this.worker?.stop();
     while (this.syncInFlight.size > 0) await Promise.allSettled([...this.syncInFlight]);
     clearTimeout(this.heartbeatTimer);

@@ -29,6 +29,10 @@ interface Lane {
   claiming: boolean;
   /** More may be due than the last claim took. */
   more: boolean;
+  /** Told of new messages while a claim ran: that claim may have missed them, so claim again. */
+  poked: boolean;
+  /** The rate limit left no room: wake-ups before this time would only find it full again. */
+  fullUntil: number;
   timer?: NodeJS.Timeout;
   timerAt: number;
 }
@@ -70,10 +74,16 @@ export class Worker {
     return !this.stopping && Date.now() - this.lastPollAt < Math.max(30_000, 10 * this.deps.options.pollMs);
   }
 
-  /** New messages for this connection were committed in this process: claim them now, not at the next poll. */
+  /**
+   * New messages for this connection were committed (in this process, or in another one that
+   * sent a NOTIFY): claim them now, not at the next poll.
+   */
   notify(connection: string): void {
     if (this.stopping) return;
-    void this.fill(this.lane(connection));
+    const lane = this.lane(connection);
+    if (Date.now() < lane.fullUntil) return;
+    if (lane.claiming) lane.poked = true;
+    else void this.fill(lane);
   }
 
   /** Stops claiming, lets SMTP transactions in flight finish, and hands back what was claimed but not started. */
@@ -89,7 +99,7 @@ export class Worker {
   private lane(name: string): Lane {
     let lane = this.lanes.get(name);
     if (!lane) {
-      lane = { name, queue: [], claiming: false, more: false, timerAt: Number.POSITIVE_INFINITY };
+      lane = { name, queue: [], claiming: false, more: false, poked: false, fullUntil: 0, timerAt: Number.POSITIVE_INFINITY };
       this.lanes.set(name, lane);
     }
     return lane;
@@ -132,6 +142,7 @@ export class Worker {
     if (this.stopping || lane.claiming) return;
     if (lane.queue.length > this.deps.options.prefetch / 2) return this.pump(lane);
     lane.claiming = true;
+    lane.poked = false;
     try {
       let conn: SmtpConnection | undefined;
       let missing: unknown;
@@ -153,7 +164,7 @@ export class Worker {
     } finally {
       lane.claiming = false;
     }
-    if (lane.more && lane.queue.length <= this.deps.options.prefetch / 2) void this.fill(lane);
+    if ((lane.more || lane.poked) && lane.queue.length <= this.deps.options.prefetch / 2) void this.fill(lane);
   }
 
   private async claim(lane: Lane, conn: SmtpConnection | undefined): Promise<MessageRow[]> {
@@ -165,6 +176,8 @@ export class Worker {
       const leaseUntil = now + options.leaseMs;
       const { room, retryAt } = conn ? await rateRoom(store, tx, conn, now) : { room: want, retryAt: undefined };
       const limit = Math.min(want, room);
+      // Until room opens (or the next poll), other processes' wake-ups would only find the window full.
+      lane.fullUntil = limit <= 0 ? Math.min(retryAt ?? 0, now + options.pollMs) : 0;
       if (limit <= 0) return { rows: [] as MessageRow[], wakeAt: retryAt, full: false };
       let pick = tx.selectFrom('messages').select('id').where('connection', '=', lane.name).where('status', 'in', DUE).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
       if (store.dialect === 'postgres') pick = pick.forUpdate().skipLocked();

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Store } from '../store/db.js';
+import { CHANNELS } from '../store/notify.js';
 import { newId } from '../store/ids.js';
 import { parseJson, wfdb, type ActionStatus, type RunStatus, type WorkflowDatabase, type WorkflowRunActionsTable, type WorkflowRunsTable } from './tables.js';
 
@@ -32,8 +33,8 @@ export interface NewRun {
   parameters: unknown;
   triggerOutputs: unknown;
   resubmittedFrom?: string;
-  /** The process that will execute it right away. */
-  owner: string;
+  /** The process that will execute it right away; null: the first worker to claim it (an API-only process). */
+  owner: string | null;
   leaseMs: number;
 }
 
@@ -44,7 +45,7 @@ export class RunRepository {
   private readonly db: Kysely<WorkflowDatabase>;
   /** Told of every run this process finishes (the app counts them for /metrics). */
   onFinished: (status: RunStatus) => void = () => undefined;
-  constructor(store: Store) {
+  constructor(private readonly store: Store) {
     this.db = wfdb(store);
   }
 
@@ -66,7 +67,8 @@ export class RunRepository {
         error: null,
         resubmitted_from: run.resubmittedFrom ?? null,
         lease_owner: run.owner,
-        lease_until: now + run.leaseMs,
+        // Unowned, it is as good as orphaned: due for a worker's claim at once.
+        lease_until: run.owner === null ? 0 : now + run.leaseMs,
         created_at: now,
         ended_at: null,
       })
@@ -116,6 +118,8 @@ export class RunRepository {
 
   async setResponse(runId: string, response: unknown): Promise<void> {
     await this.db.updateTable('workflow_runs').set({ response: JSON.stringify(response) }).where('id', '=', runId).execute();
+    // The caller of a Request trigger may wait in another process (an API-only one).
+    await this.store.notifications.send(this.db, CHANNELS.runEvents, runId);
   }
 
   async finish(runId: string, owner: string, status: RunStatus, error: RunError | undefined): Promise<void> {
@@ -127,23 +131,67 @@ export class RunRepository {
       .executeTakeFirst();
     // Only the holder's finish counts: another process that took the run over finishes it again.
     if (Number(result.numUpdatedRows) === 1) this.onFinished(status);
+    await this.store.notifications.send(this.db, CHANNELS.runEvents, runId);
   }
 
-  /** Runs left Running by a process that stopped or died (its lease ran out). */
-  async orphans(now: number, limit: number): Promise<Array<{ id: string; lease_until: number }>> {
-    return this.db.selectFrom('workflow_runs').select(['id', 'lease_until']).where('status', '=', 'Running').where('lease_until', '<', now).orderBy('id').limit(limit).execute();
+  /**
+   * In an API-only process, waits for a run a worker executes to record its Response: answers
+   * it, or undefined when the run ended without one (or `signal` aborted), or 'timeout'. Woken
+   * by NOTIFY on PostgreSQL; the run is read again every `pollMs` in any case (SQLite has no NOTIFY).
+   */
+  async awaitResponse(runId: string, timeoutMs: number, signal: AbortSignal, pollMs = this.store.notifications.live ? 1_000 : 100): Promise<unknown> {
+    const deadline = Date.now() + timeoutMs;
+    let woken = false;
+    let wake = (): void => void (woken = true);
+    const unsubscribe = await this.store.notifications.on(CHANNELS.runEvents, (id) => id === runId && wake());
+    signal.addEventListener('abort', () => wake(), { once: true });
+    try {
+      for (;;) {
+        woken = false;
+        const run = await this.get(runId);
+        if (run?.response) return JSON.parse(run.response) as unknown;
+        if (!run || run.status !== 'Running' || signal.aborted) return undefined;
+        const left = deadline - Date.now();
+        if (left <= 0) return 'timeout';
+        if (woken) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(pollMs, left));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = () => void (woken = true);
+      }
+    } finally {
+      unsubscribe();
+    }
   }
 
-  /** Takes over an orphaned run; false when another process was quicker. */
-  async claim(id: string, previousLeaseUntil: number, owner: string, leaseMs: number): Promise<boolean> {
-    const result = await this.db
+  /** Tells workers that an unowned run waits for one of them. */
+  async announce(runId: string): Promise<void> {
+    await this.store.notifications.send(this.db, CHANNELS.runs, runId);
+  }
+
+  /**
+   * Takes over up to `limit` runs that no live process holds (unowned, or their lease ran out)
+   * and answers their ids. One statement: on PostgreSQL the candidates are locked with
+   * SKIP LOCKED, so workers claiming at once take different runs instead of queueing on the
+   * same rows; the outer condition is checked again on the locked row. SQLite has one writer.
+   */
+  async claimOrphans(owner: string, leaseMs: number, limit: number): Promise<string[]> {
+    const now = Date.now();
+    let candidates = this.db.selectFrom('workflow_runs').select('id').where('status', '=', 'Running').where('lease_until', '<', now).orderBy('id').limit(limit);
+    if (this.store.dialect === 'postgres') candidates = candidates.forUpdate().skipLocked();
+    const rows = await this.db
       .updateTable('workflow_runs')
-      .set({ lease_owner: owner, lease_until: Date.now() + leaseMs })
-      .where('id', '=', id)
+      .set({ lease_owner: owner, lease_until: now + leaseMs })
+      .where('id', 'in', candidates)
       .where('status', '=', 'Running')
-      .where('lease_until', '=', previousLeaseUntil)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+      .where('lease_until', '<', now)
+      .returning('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   async renew(ids: string[], owner: string, leaseMs: number): Promise<void> {

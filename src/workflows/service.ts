@@ -8,6 +8,7 @@ import { hasResponseAction } from './definition.js';
 import { RunExecution } from './engine.js';
 import type { WorkflowMailer } from './mail.js';
 import { WorkflowRepository, type WorkflowRecord } from './repository.js';
+import { CHANNELS } from '../store/notify.js';
 import { RunRepository } from './runs.js';
 import type { WorkflowView } from './schema.js';
 import { AddressGuard } from './triggers/address-guard.js';
@@ -68,17 +69,29 @@ export class WorkflowService {
   private readonly responders = new Map<string, (response: HttpResponse | undefined) => void>();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
+  /** Whether this process executes runs and fires triggers (false: API only, workers do it). */
+  private executes = true;
+  /** Ends remote waits for a Response when the process stops. */
+  private halt = new AbortController();
+  private unlisten?: Promise<() => void>;
+  private sweeping?: Promise<void>;
+  private sweepAgain = false;
 
   constructor(private readonly deps: WorkflowServiceDeps) {
     this.repo = new WorkflowRepository(deps.store);
     this.runs = new RunRepository(deps.store);
     this.signer = new CallbackSigner(deps.store);
     this.leaseMs = deps.leaseMs ?? 30_000;
-    this.scheduler = new TriggerScheduler({ db: this.repo.db, runs: this.runs, log: deps.log, owner: this.owner, leaseMs: this.leaseMs, started: (id) => this.execute(id), resolveConnection: deps.resolveConnection, guard: new AddressGuard(deps.httpPollAllow) });
+    this.scheduler = new TriggerScheduler({ db: this.repo.db, runs: this.runs, log: deps.log, owner: this.owner, leaseMs: this.leaseMs, started: (id) => this.execute(id), dialect: deps.store.dialect, resolveConnection: deps.resolveConnection, guard: new AddressGuard(deps.httpPollAllow) });
   }
 
-  start(): void {
+  /** With `worker` false (an API-only process), runs are left to worker processes and triggers are not fired here. */
+  start(options: { worker?: boolean } = {}): void {
     this.stopping = false;
+    this.halt = new AbortController();
+    this.executes = options.worker ?? true;
+    if (!this.executes) return;
+    this.unlisten = this.deps.store.notifications.on(CHANNELS.runs, () => void this.sweep());
     this.scheduler.start();
     const sweep = setInterval(() => void this.sweep(), 1000);
     const heartbeat = setInterval(() => void this.runs.renew([...this.active.keys()], this.owner, this.leaseMs).catch(() => undefined), Math.max(1000, this.leaseMs / 3));
@@ -90,6 +103,8 @@ export class WorkflowService {
   /** Stops firing triggers, interrupts running runs (they resume on the next start) and releases them. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.halt.abort();
+    (await this.unlisten)?.();
     for (const t of this.timers) clearInterval(t);
     await this.scheduler.stop();
     const ids = [...this.active.keys()];
@@ -157,7 +172,7 @@ export class WorkflowService {
       definition: workflow.definition,
       parameters: workflow.parameters,
       triggerOutputs: requestOutputs(request.headers, request.body, request.query),
-      owner: this.owner,
+      owner: this.executes ? this.owner : null,
       leaseMs: this.leaseMs,
     });
     const accepted = (): InvokeResult => ({
@@ -166,17 +181,25 @@ export class WorkflowService {
       body: { runId, workflow: name, status: 'Running' },
     });
     if (!hasResponseAction(workflow.definition)) {
-      this.execute(runId);
+      this.dispatch(runId);
       return accepted();
     }
-    const response = await new Promise<HttpResponse | undefined | 'timeout'>((resolve) => {
-      const timer = setTimeout(() => resolve('timeout'), this.deps.responseTimeoutMs ?? 120_000);
-      this.responders.set(runId, (r) => {
-        clearTimeout(timer);
-        resolve(r);
+    const timeoutMs = this.deps.responseTimeoutMs ?? 120_000;
+    let response: HttpResponse | undefined | 'timeout';
+    if (this.executes) {
+      response = await new Promise<HttpResponse | undefined | 'timeout'>((resolve) => {
+        const timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        this.responders.set(runId, (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        });
+        this.execute(runId);
       });
-      this.execute(runId);
-    });
+    } else {
+      // API only: a worker runs it; its Response comes back through the database.
+      await this.dispatch(runId);
+      response = (await this.runs.awaitResponse(runId, timeoutMs, this.halt.signal)) as HttpResponse | undefined | 'timeout';
+    }
     this.responders.delete(runId);
     if (response === 'timeout') {
       throw new AppError(504, 'ResponseTimeout', `Run ${runId} did not reach its Response action in time; it goes on running (see GET /api/v1/workflows/${name}/runs/${runId}).`);
@@ -223,10 +246,10 @@ export class WorkflowService {
       parameters: workflow.parameters,
       triggerOutputs: JSON.parse(run.trigger_outputs),
       resubmittedFrom: id,
-      owner: this.owner,
+      owner: this.executes ? this.owner : null,
       leaseMs: this.leaseMs,
     });
-    this.execute(runId);
+    void this.dispatch(runId);
     return { runId, workflow: name, status: 'Running', resubmittedFrom: id };
   }
 
@@ -242,6 +265,12 @@ export class WorkflowService {
   }
 
   // ---- execution ----
+
+  /** A new run: executed here, or, in an API-only process, announced to the workers (who claim it). */
+  private async dispatch(runId: string): Promise<void> {
+    if (this.executes) return this.execute(runId);
+    await this.runs.announce(runId).catch((err: unknown) => this.deps.log.warn({ err, run: runId }, 'could not wake the workers; one claims the run at its next sweep'));
+  }
 
   private execute(runId: string): void {
     if (this.active.has(runId) || this.stopping) {
@@ -273,19 +302,31 @@ export class WorkflowService {
     responder(response);
   }
 
-  /** Picks up runs whose process stopped or died, so that they finish. */
-  private async sweep(): Promise<void> {
-    if (this.stopping) return;
-    try {
-      for (const orphan of await this.runs.orphans(Date.now(), 20)) {
-        if (this.active.has(orphan.id)) continue;
-        if (await this.runs.claim(orphan.id, orphan.lease_until, this.owner, this.leaseMs)) {
-          this.deps.log.info({ run: orphan.id }, 'resuming an interrupted workflow run');
-          this.execute(orphan.id);
-        }
-      }
-    } catch (err) {
-      this.deps.log.warn({ err }, 'looking for interrupted workflow runs failed');
+  /**
+   * Takes the runs no live process holds — interrupted ones, and new ones an API-only process
+   * left to the workers — so that they finish. Woken by NOTIFY, and every second in any case.
+   */
+  private sweep(): Promise<void> {
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return this.sweeping;
     }
+    this.sweeping = (async () => {
+      do {
+        this.sweepAgain = false;
+        if (this.stopping) return;
+        try {
+          const claimed = await this.runs.claimOrphans(this.owner, this.leaseMs, 20);
+          for (const id of claimed) {
+            this.deps.log.info({ run: id }, 'taking over a workflow run (interrupted, or started by an API-only process)');
+            this.execute(id);
+          }
+          if (claimed.length === 20) this.sweepAgain = true;
+        } catch (err) {
+          this.deps.log.warn({ err }, 'looking for workflow runs to take over failed');
+        }
+      } while (this.sweepAgain);
+    })().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
   }
 }

@@ -22,6 +22,8 @@ export interface SchedulerDeps {
   /** A connection with its secrets, for connector triggers (Salesforce, SQL). */
   resolveConnection(name: string): Promise<StoredConnection>;
   tickMs?: number;
+  /** On PostgreSQL a firing locks its trigger row with SKIP LOCKED: processes never queue on one another. */
+  dialect?: 'sqlite' | 'postgres';
   /** Where HttpPoll triggers may connect (SSRF guard). */
   guard: AddressGuard;
 }
@@ -93,14 +95,19 @@ export class TriggerScheduler {
   private async advance(db: Kysely<WorkflowDatabase>, row: WorkflowTriggersTable, trigger: TriggerDef, now: number): Promise<number | null | false> {
     const state = parseJson<TriggerState>(row.state) ?? {};
     const next = nextOccurrence(trigger.recurrence!, state.anchor ?? now, Math.max(now, row.next_due_at ?? now)) ?? null;
-    const result = await db
+    let update = db
       .updateTable('workflow_triggers')
       .set({ next_due_at: next, updated_at: now })
       .where('workflow', '=', row.workflow)
       .where('trigger', '=', row.trigger)
       .where('config_hash', '=', row.config_hash)
-      .where('next_due_at', '=', row.next_due_at)
-      .executeTakeFirst();
+      .where('next_due_at', '=', row.next_due_at);
+    if (this.deps.dialect === 'postgres') {
+      // The process firing it right now holds the row: skip it rather than wait to find it advanced.
+      const free = db.selectFrom('workflow_triggers').select('trigger').where('workflow', '=', row.workflow).where('trigger', '=', row.trigger).forUpdate().skipLocked();
+      update = update.where('trigger', 'in', free);
+    }
+    const result = await update.executeTakeFirst();
     return Number(result.numUpdatedRows) === 1 ? next : false;
   }
 
@@ -123,7 +130,10 @@ export class TriggerScheduler {
         trx,
       );
     });
-    if (runId) this.deps.started(runId);
+    if (!runId) return;
+    // Which process fired which occurrence: what to look for when a firing seems missing or doubled.
+    this.deps.log.info({ workflow: row.workflow, trigger: row.trigger, run: runId, scheduledTime: new Date(row.next_due_at ?? now).toISOString() }, 'trigger fired');
+    this.deps.started(runId);
   }
 
   /** Polls run beside the tick (an endpoint may be slow); the due time is claimed first, so a poll happens once. */
