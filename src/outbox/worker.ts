@@ -47,6 +47,7 @@ const DUE = ['queued', 'retrying'] as const;
 export class Worker {
   private readonly lanes = new Map<string, Lane>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly claims = new Set<Promise<void>>();
   private readonly db: OutboxDb;
   private pollTimer?: NodeJS.Timeout;
   private polls = 0;
@@ -91,7 +92,9 @@ export class Worker {
     this.stopping = true;
     clearTimeout(this.pollTimer);
     for (const lane of this.lanes.values()) clearTimeout(lane.timer);
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    // A claim still running would otherwise lease messages after this point and leave them
+    // `sending` until the lease runs out; wait for it, then hand back what it took.
+    while (this.inFlight.size > 0 || this.claims.size > 0) await Promise.allSettled([...this.inFlight, ...this.claims]);
     const unstarted = [...this.lanes.values()].flatMap((l) => l.queue.splice(0));
     if (unstarted.length > 0) await this.giveBack(unstarted);
   }
@@ -138,7 +141,14 @@ export class Worker {
     return rows.map((r) => r.connection);
   }
 
-  private async fill(lane: Lane): Promise<void> {
+  private fill(lane: Lane): Promise<void> {
+    const claim = this.claimInto(lane);
+    this.claims.add(claim);
+    void claim.finally(() => this.claims.delete(claim));
+    return claim;
+  }
+
+  private async claimInto(lane: Lane): Promise<void> {
     if (this.stopping || lane.claiming) return;
     if (lane.queue.length > this.deps.options.prefetch / 2) return this.pump(lane);
     lane.claiming = true;
