@@ -7,6 +7,7 @@
 import { AppError } from '../errors.js';
 import { asSmtpConnection, type StoredConnection } from '../connections/repository.js';
 import { testConnection, type ConnectionTestReport } from '../smtp/index.js';
+import { salesforceFields, salesforceObjects, testSalesforce } from '../salesforce/connector.js';
 import { asPgConnection, listPostgresTables, SqlSourceError, testPostgres } from '../sqlsource/index.js';
 
 /** One object a trigger can watch: a Salesforce sObject, a SQL table. */
@@ -22,13 +23,22 @@ export interface ConnectionCheckReport {
   problem?: { code: string; message: string; fix: string };
 }
 
+/** One field of a watched object's items (a Salesforce field, a column): the trigger's dynamic content. */
+export interface ObjectField {
+  name: string;
+  label?: string;
+  type?: string;
+}
+
 export interface Connector {
   test(conn: StoredConnection): Promise<ConnectionCheckReport>;
   objects?(conn: StoredConnection): Promise<WatchableObject[]>;
+  fields?(conn: StoredConnection, object: string): Promise<ObjectField[]>;
 }
 
 export const CONNECTORS: Record<string, Connector> = {
   smtp: { test: (conn): Promise<ConnectionTestReport> => testConnection(asSmtpConnection(conn)) },
+  salesforce: { test: testSalesforce, objects: salesforceObjects, fields: salesforceFields },
   postgres: {
     test: (conn) => testPostgres(asPgConnection(conn)),
     // The database's own failure (unreachable, login refused) is a 502 naming its cause and fix.
@@ -50,4 +60,12 @@ export async function listObjects(conn: StoredConnection): Promise<WatchableObje
     throw new AppError(400, 'NotATriggerSource', `Connection '${conn.name}' is of type '${conn.type}', which has no objects to watch; objects are listed for trigger sources (salesforce, postgres).`);
   }
   return objects(conn);
+}
+
+export async function listFields(conn: StoredConnection, object: string): Promise<ObjectField[]> {
+  const { fields } = connectorFor(conn);
+  if (!fields) {
+    throw new AppError(400, 'NotATriggerSource', `Connection '${conn.name}' is of type '${conn.type}', which has no object fields to list; fields are listed for trigger sources (salesforce, postgres).`);
+  }
+  return fields(conn, object);
 }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
 import { ConnectionView, SmtpConnectionInput } from '../../connections/schema.js';
-import { connectorFor, listObjects } from '../../connectors/index.js';
+import { connectorFor, listFields, listObjects } from '../../connectors/index.js';
 import type { ApiServices } from '../context.js';
 import type { ApiInstance } from '../server.js';
 
@@ -94,6 +94,20 @@ export async function connectionRoutes(app: ApiInstance, services: ApiServices):
       },
     },
     async (request) => listObjects(await connections.resolve(request.params.name)),
+  );
+
+  app.get(
+    '/connections/:name/objects/:object/fields',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags,
+        summary: 'For a trigger source: the fields of one object type (Salesforce fields, SQL columns), which its trigger hands to each run',
+        params: Type.Object({ name: Type.String(), object: Type.String() }),
+        response: { 200: Type.Array(Type.Object({ name: Type.String(), label: Type.Optional(Type.String()), type: Type.Optional(Type.String()) })) },
+      },
+    },
+    async (request) => listFields(await connections.resolve(request.params.name), request.params.object),
   );
 
   app.delete(

@@ -9,8 +9,13 @@ import { evaluateValue, ExpressionError, type EvaluationContext } from '../../ex
  * Throws ExpressionError when the path cannot be evaluated.
  */
 export function pathSegments(path: string, parameter?: (name: string) => unknown): string[] {
+  return String(evaluateTriggerInput(path, parameter)).split('/');
+}
+
+/** Any of a connector trigger's inputs (its path, its queries) evaluated: only `parameters()` is there to use. */
+export function evaluateTriggerInput(value: unknown, parameter?: (name: string) => unknown): unknown {
   const unavailable = (what: string) => (): never => {
-    throw new ExpressionError(`${what} cannot be used in a trigger's path`, path, 0);
+    throw new ExpressionError(`${what} cannot be used in a trigger's inputs`, typeof value === 'string' ? value : JSON.stringify(value), 0);
   };
   const ctx: EvaluationContext = {
     triggerBody: unavailable('triggerBody()'),
@@ -22,8 +27,7 @@ export function pathSegments(path: string, parameter?: (name: string) => unknown
     workflow: unavailable('workflow()'),
     parameters: parameter ?? unavailable('parameters() (known only once the workflow runs)'),
   };
-  const evaluated = String(evaluateValue(path, ctx));
-  return evaluated.split('/');
+  return evaluateValue(value, ctx);
 }
 
 /** Decodes twice; a segment that is not valid percent-encoding is taken as written. */

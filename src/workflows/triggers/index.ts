@@ -1,13 +1,14 @@
 import { isObject, type TriggerDef } from '../definition.js';
 import type { ConnectorTrigger } from './connector.js';
 import { recurrenceProblems } from './recurrence.js';
+import { salesforceTrigger } from './salesforce.js';
 import { sqlNewItemsTrigger } from './sql-new-items.js';
 
 export type TriggerKind = 'Request' | 'Recurrence' | 'HttpPoll' | 'ApiConnection';
 const KINDS: Record<string, TriggerKind> = { request: 'Request', recurrence: 'Recurrence', httppoll: 'HttpPoll', apiconnection: 'ApiConnection' };
 
 /** Connector triggers (Logic Apps' ApiConnection form), each recognised by its operation path. */
-export const CONNECTOR_TRIGGERS: ConnectorTrigger[] = [sqlNewItemsTrigger];
+export const CONNECTOR_TRIGGERS: ConnectorTrigger[] = [sqlNewItemsTrigger, salesforceTrigger];
 
 /** The connector trigger an ApiConnection trigger calls, by its `inputs.path`. */
 export function connectorTriggerFor(trigger: TriggerDef): ConnectorTrigger | undefined {
