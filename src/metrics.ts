@@ -11,7 +11,8 @@ export class Metrics {
   readonly workflowRuns: Counter<'status'>;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'smtpflow_process_' });
+    // prom-client's names already start with process_ or nodejs_: smtpflow_process_resident_memory_bytes, …
+    collectDefaultMetrics({ register: this.registry, prefix: 'smtpflow_' });
     this.httpRequests = new Counter({
       name: 'smtpflow_http_requests_total',
       help: 'HTTP requests answered, by route template and status code',
