@@ -46,15 +46,48 @@ export interface AppOptions {
   outbox?: Partial<OutboxOptions>;
 }
 
-/** The composition root: builds every service from the configuration. */
-export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+/** What every smtpflow process runs on, with or without the API: the database, connections, the outbox, the workflow engine. */
+interface Core {
+  log: Logger;
+  store: Store;
+  connections: ConnectionRepository;
+  outbox: Outbox;
+  workflows: WorkflowService;
+}
+
+async function buildCore(config: Config, options: AppOptions, registry?: Metrics['registry']): Promise<Core> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const log = createLogger(config.logLevel, options.logDestination);
-  const store = await openStore(config.databaseUrl);
-  const box = new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir));
-  const connections = new ConnectionRepository(store, box);
-  const keys = new KeyRepository(store);
+  const store = await openStore(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    onListenError: (err) => log.warn({ err }, 'the PostgreSQL LISTEN connection failed; reconnecting (until then other processes\' work is found by polling)'),
+  });
+  const connections = new ConnectionRepository(store, new SecretBox(loadOrCreateKey(config.secretKey, config.dataDir)));
+  const outbox = new Outbox({
+    store,
+    connections,
+    log: log.child({ component: 'outbox' }),
+    options: { ...outboxOptionsFromEnv(), ...options.outbox },
+    limits: { maxRecipients: config.maxRecipients, maxAttachmentBytes: config.maxAttachmentBytes },
+    registry,
+  });
+  const workflows = new WorkflowService({
+    store,
+    log: log.child({ component: 'workflows' }),
+    mailer: new OutboxMailer(store, (request) => outbox.enqueueForWorkflow(request)),
+    connectionType: async (name) => ((await connections.exists(name)) ? (await connections.view(name)).type : undefined),
+    resolveConnection: (name) => connections.resolve(name),
+    httpPollAllow: config.httpPollAllow,
+    leaseMs: config.workflowLeaseMs,
+  });
+  return { log, store, connections, outbox, workflows };
+}
+
+/** The composition root of `smtpflow serve`: the API, and (unless `config.worker` is false) delivery and workflow execution. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const metrics = new Metrics();
+  const { log, store, connections, outbox, workflows } = await buildCore(config, options, metrics.registry);
+  const keys = new KeyRepository(store);
 
   let generatedAdminKey: string | undefined;
   if (config.adminKey) await keys.installEnvAdmin(config.adminKey);
@@ -69,15 +102,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     devSmtpPort = await devServer.start(config.devSmtpPort, config.devSmtpHost);
     await ensureDevConnection(connections, config.devSmtpHost, devSmtpPort);
   }
-
-  const outbox = new Outbox({
-    store,
-    connections,
-    log: log.child({ component: 'outbox' }),
-    options: { ...outboxOptionsFromEnv(), ...options.outbox },
-    limits: { maxRecipients: config.maxRecipients, maxAttachmentBytes: config.maxAttachmentBytes },
-    registry: metrics.registry,
-  });
 
   let shuttingDown = false;
   const services: ApiServices = {
@@ -95,14 +119,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ...(config.worker ? { workers: outbox.workerAlive() } : {}),
     }),
   };
-  const workflows = new WorkflowService({
-    store,
-    log: log.child({ component: 'workflows' }),
-    mailer: new OutboxMailer(store, (request) => outbox.enqueueForWorkflow(request)),
-    connectionType: async (name) => ((await connections.exists(name)) ? (await connections.view(name)).type : undefined),
-    resolveConnection: (name) => connections.resolve(name),
-    httpPollAllow: config.httpPollAllow,
-  });
   services.routes.push(sendEmailRoutes(outbox), messageRoutes(outbox));
   services.routes.push(workflowRoutes(workflows, { publicUrl: config.publicUrl }));
   workflows.runs.onFinished = (status) => metrics.workflowRuns.inc({ status });
@@ -123,7 +139,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     async listen() {
       await server.listen({ port: config.port, host: config.host });
       outbox.start({ worker: config.worker });
-      workflows.start();
+      workflows.start({ worker: config.worker });
       const address = server.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -150,4 +166,36 @@ async function ensureDevConnection(connections: ConnectionRepository, host: stri
   }
   const current = (await connections.resolve(DEV_CONNECTION)).settings;
   if (current.host !== host || current.port !== port) await connections.update(DEV_CONNECTION, { host, port });
+}
+
+export interface WorkerProcess {
+  config: Config;
+  store: Store;
+  log: Logger;
+  outbox: Outbox;
+  workflows: WorkflowService;
+  /** Graceful stop: no new claims, SMTP transactions in flight finish, runs and leases are handed back. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root of `smtpflow worker`: delivery, workflow execution and trigger firing,
+ * no API. Started at once; any number of them share one database.
+ */
+export async function createWorker(config: Config, options: AppOptions = {}): Promise<WorkerProcess> {
+  const { log, store, outbox, workflows } = await buildCore(config, options);
+  outbox.start({ worker: true });
+  workflows.start({ worker: true });
+  return {
+    config,
+    store,
+    log,
+    outbox,
+    workflows,
+    async stop() {
+      await workflows.stop();
+      await outbox.stop();
+      await store.close();
+    },
+  };
 }

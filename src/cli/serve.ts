@@ -26,14 +26,14 @@ export function serveOverrides(flags: ServeFlags): ConfigOverrides {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the API, the designer, the delivery workers and (by default) the development SMTP server')
+    .description('run the API, the designer, delivery and workflow execution (unless --no-worker) and (by default) the development SMTP server')
     .option('--port <port>', 'HTTP port (SMTPFLOW_PORT, default 8080)')
     .option('--host <host>', 'HTTP address to listen on (SMTPFLOW_HOST, default 127.0.0.1)')
     .option('--data-dir <dir>', 'where SQLite data and the secret key live (SMTPFLOW_DATA_DIR, default ./data)')
     .option('--database-url <url>', 'postgres://… to keep all state in PostgreSQL (SMTPFLOW_DATABASE_URL)')
     .option('--dev-smtp-port <port>', 'development SMTP server port, 0 turns it off (SMTPFLOW_DEV_SMTP_PORT, default 2525)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (SMTPFLOW_LOG_LEVEL)')
-    .option('--no-worker', 'serve the API only; leave delivery to `smtpflow worker` processes')
+    .option('--no-worker', 'serve the API only (SMTPFLOW_WORKER=false); leave delivery, workflow runs and triggers to `smtpflow worker` processes')
     .action(async (flags: ServeFlags) => {
       // Loaded here, not at the top: every other command (send, keys, …) would pay seconds to load the server.
       const { createApp } = await import('../app.js');

@@ -75,6 +75,8 @@ export class KeyRepository {
       await this.store.db
         .insertInto('api_keys')
         .values({ id: ENV_ADMIN_ID, name: 'admin (SMTPFLOW_ADMIN_KEY)', scope: 'admin', connections: null, hash, created_at: Date.now(), last_used_at: null })
+        // Processes starting at once against a fresh shared database all get here; one insert wins.
+        .onConflict((oc) => oc.column('id').doUpdateSet({ hash }))
         .execute();
     }
   }
