@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/001_initial.js';
 import * as outbox from './migrations/002_outbox.js';
 import * as workflows from './migrations/003_workflows.js';
+import * as oauthTokens from './migrations/004_oauth_tokens.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '001_initial': initial,
   '002_outbox': outbox,
   '003_workflows': workflows,
+  '004_oauth_tokens': oauthTokens,
 };
 
 class StaticProvider implements MigrationProvider {
