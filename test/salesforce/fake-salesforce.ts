@@ -46,6 +46,7 @@ const FIELDS: Record<string, Array<{ name: string; label: string; type: string }
 const KEY_PREFIX: Record<string, string> = { Lead: '00Q', Account: '001' };
 
 export interface FakeRequest {
+  at: number;
   method: string;
   path: string;
   status: number;
@@ -226,7 +227,7 @@ export async function startFakeSalesforce(options: { pageSize?: number } = {}): 
     req.on('end', () => {
       const target = new URL(req.url ?? '/', url);
       const send = (status: number, body: unknown, extra: Partial<FakeRequest> = {}): void => {
-        requests.push({ method: req.method ?? 'GET', path: target.pathname, status, ...extra });
+        requests.push({ at: Date.now(), method: req.method ?? 'GET', path: target.pathname, status, ...extra });
         res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'sforce-limit-info': 'api-usage=10/15000' }).end(JSON.stringify(body));
       };
       if (req.method === 'POST' && target.pathname === '/services/oauth2/token') {

@@ -65,7 +65,7 @@ function problems(trigger: TriggerDef): Array<{ field: string; message: string }
     out.push({ field: 'splitOn', message: `must be "@triggerBody()?['value']" (one run per record), or absent (one run per poll with every new record in 'value')` });
   }
   // Inputs built from parameters() are checked when the trigger polls (their values come with the workflow's parameters).
-  if (/parameters\s*\(/i.test(JSON.stringify(inputs))) return out;
+  if (/parameters\s*\(/i.test(JSON.stringify([inputs.path, inputs.queries]))) return out;
   try {
     resolve(trigger);
   } catch (err) {
