@@ -3,11 +3,12 @@ import { Option, type Command } from 'commander';
 import { action, ApiClient, CliError, clientOptions, enc, EXIT_CODES_HELP, oneLineUsageErrors, out, printJson, type ClientFlags } from './client.js';
 import { brief, fields, table, when } from './format.js';
 import { readPassword } from './password.js';
+import { SOURCE_SECRET_HELP, sourceConnectionBody, type SourceFlags } from './source-connections.js';
 
 type View = Record<string, unknown> & { name: string; type: string; secretsSet: string[]; createdAt: string; updatedAt: string };
 
-interface AddFlags extends ClientFlags {
-  host: string;
+interface AddFlags extends ClientFlags, SourceFlags {
+  host?: string;
   port?: string;
   security: 'starttls' | 'tls' | 'none';
   username?: string;
@@ -55,6 +56,8 @@ export function parseRateLimit(value: string): { messages: number; perSeconds: n
 }
 
 async function connectionBody(name: string, flags: AddFlags): Promise<Record<string, unknown>> {
+  if (flags.type === 'salesforce' || flags.type === 'postgres') return sourceConnectionBody(name, flags);
+  if (flags.host === undefined) throw new CliError('--host is required for an SMTP connection (or give --type salesforce or --type postgres).');
   const body: Record<string, unknown> = {
     name,
     host: flags.host,
@@ -79,7 +82,7 @@ async function connectionBody(name: string, flags: AddFlags): Promise<Record<str
   return body;
 }
 
-const server = (c: Record<string, unknown>): string => (c.host ? `${String(c.host)}${c.port ? `:${String(c.port)}` : ''}` : '-');
+const server = (c: Record<string, unknown>): string => (c.host ? `${String(c.host)}${c.port ? `:${String(c.port)}` : ''}` : c.loginUrl ? String(c.loginUrl) : '-');
 
 /** Known fields first, in the order a reader checks them; anything else the server adds after. */
 const SHOW_ORDER = ['name', 'type', 'host', 'port', 'security', 'username', 'defaultFrom', 'rejectUnauthorized', 'ca', 'maxConnections', 'rateLimit'];
@@ -110,23 +113,33 @@ export function testReport(name: string, report: TestReport): string {
 
 export function registerConnections(program: Command): void {
   const connections = oneLineUsageErrors(program.command('connections'))
-    .description('SMTP connections: add, list, show, test, rm')
+    .description('connections (SMTP servers, and Salesforce or PostgreSQL trigger sources): add, list, show, test, rm')
     .addHelpText('after', EXIT_CODES_HELP);
 
   clientOptions(connections.command('add'))
     .argument('<name>', 'letters, digits, ".", "_" and "-"; how send commands and workflows refer to it')
-    .description('add an SMTP connection (the password is read from stdin or SMTPFLOW_SMTP_PASSWORD, never from a flag)')
-    .requiredOption('--host <host>', 'SMTP server host name')
+    .description('add a connection: an SMTP server (the password is read from stdin or SMTPFLOW_SMTP_PASSWORD, never from a flag), or with --type a Salesforce org or PostgreSQL database that triggers watch')
+    .addOption(new Option('--type <type>', 'smtp, or a trigger source: salesforce, postgres').choices(['smtp', 'salesforce', 'postgres']).default('smtp'))
+    .option('--host <host>', 'SMTP server host name (required for smtp)')
     .option('--port <port>', 'SMTP port (default 465 for tls, 587 for starttls, 25 for none)')
     .addOption(new Option('--security <mode>', 'tls: implicit TLS; starttls: STARTTLS required, never clear text; none').choices(['starttls', 'tls', 'none']).default('starttls'))
-    .option('--username <user>', 'SMTP AUTH user name')
-    .option('--password-stdin', 'read the SMTP password from stdin (prompted without echo on a terminal)')
+    .option('--username <user>', 'SMTP AUTH user name (salesforce: the user of the jwt-bearer or password grant)')
+    .option('--password-stdin', 'read the SMTP password from stdin (prompted without echo on a terminal); for salesforce and postgres the secret below')
     .option('--default-from <address>', 'sender used when a message has no From, e.g. "Robot <robot@example.com>"')
     .option('--reject-unauthorized', 'verify the server certificate (the default)')
     .option('--no-reject-unauthorized', 'accept any server certificate (testing only)')
     .option('--ca <file>', 'PEM file of extra CA certificates to trust')
     .option('--max-connections <n>', 'pooled SMTP connections to keep open')
     .option('--rate-limit <n/seconds>', 'at most N messages in any SECONDS window, e.g. 10/1 or 100/60')
+    .option('--login-url <url>', 'salesforce: https://login.salesforce.com (default), https://test.salesforce.com or your My Domain URL')
+    .option('--instance-url <url>', "salesforce: the org's API host, when it differs from the one the token answer names")
+    .option('--api-version <version>', 'salesforce: REST API version, e.g. 62.0')
+    .addOption(new Option('--grant <grant>', 'salesforce: the OAuth 2.0 flow').choices(['client-credentials', 'jwt-bearer', 'refresh-token', 'password']).default(undefined, 'client-credentials'))
+    .option('--client-id <id>', "OAuth client id (salesforce: the Connected App's consumer key)")
+    .option('--private-key <file>', 'salesforce jwt-bearer: PEM private key whose certificate the Connected App holds')
+    .option('--audience <url>', 'salesforce jwt-bearer: the JWT aud (default: the login URL)')
+    .option('--schema <schema>', 'postgres: schema of unqualified table names (default public)')
+    .addOption(new Option('--ssl <mode>', 'postgres: TLS to the database').choices(['disable', 'require', 'verify-full']))
     .option('--json', 'print the created connection as JSON')
     .addHelpText(
       'after',
@@ -136,6 +149,12 @@ Examples:
       --username robot@example.com --password-stdin --default-from "Robot <robot@example.com>"
   $ smtpflow connections add gmail --host smtp.gmail.com --security tls --username me@gmail.com --password-stdin
   $ smtpflow connections add relay --host 10.0.0.5 --port 25 --security none --rate-limit 100/60
+  $ printf %s "$SF_CONSUMER_SECRET" | smtpflow connections add crm --type salesforce \\
+      --login-url https://example.my.salesforce.com --client-id 3MVG9… --password-stdin
+  $ smtpflow connections add crm-jwt --type salesforce --grant jwt-bearer --client-id 3MVG9… \\
+      --username integration@example.com --private-key ./server.key
+  $ printf %s "$DATABASE_URL" | smtpflow connections add orders-db --type postgres --password-stdin
+${SOURCE_SECRET_HELP}
 ${EXIT_CODES_HELP}`,
     )
     .action(
@@ -143,7 +162,7 @@ ${EXIT_CODES_HELP}`,
         const client = new ApiClient(flags);
         const { body: created } = await client.request<View>('POST', '/connections', await connectionBody(name, flags));
         if (flags.json) return printJson(created);
-        out(`added connection ${created.name} (${server(created)}, ${String(created.security ?? created.type)})`);
+        out(`added connection ${created.name} (${[created.type === 'postgres' ? '' : server(created), String(created.security ?? created.type)].filter(Boolean).join(', ')})`);
         out(`check it with: smtpflow connections test ${created.name}`);
       }),
     );

@@ -5,8 +5,8 @@ import { CliError } from './client.js';
  * adds one), or typed at a prompt that does not echo. Never a flag: flags land in shell history
  * and in `ps` output.
  */
-export async function readPassword(): Promise<string> {
-  const password = process.stdin.isTTY ? await promptHidden('SMTP password: ') : await readPiped();
+export async function readPassword(prompt = 'SMTP password: '): Promise<string> {
+  const password = process.stdin.isTTY ? await promptHidden(prompt) : await readPiped();
   if (password === '') throw new CliError('--password-stdin read an empty password; pipe it in, e.g. printf %s "$PW" | smtpflow connections add …');
   return password;
 }
