@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { AppError, notFound } from '../errors.js';
+import { OAuthTokens } from '../oauth/index.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import type { Store } from '../store/db.js';
 import type { ConnectionsTable } from '../store/schema.js';
@@ -9,9 +10,13 @@ import { deletePath, getPath, mergePatch, setPath } from './paths.js';
 import { PostgresConnectionInput } from './postgres.js';
 import { SalesforceConnectionInput } from './salesforce.js';
 import { SECRET_PATHS, SmtpConnectionInput, type ConnectionView, type SmtpConnection } from './schema.js';
+import { normalizeSmtpSettings } from './smtp-settings.js';
 
 /** The schema of each connection type; other types (trigger sources) register here. */
 export const CONNECTION_SCHEMAS: Record<string, TSchema> = { smtp: SmtpConnectionInput, salesforce: SalesforceConnectionInput, postgres: PostgresConnectionInput };
+
+/** After the schema: checks across fields and the defaults they imply (SMTP provider presets); they throw a 400 AppError. */
+export const CONNECTION_CHECKS: Record<string, (settings: Record<string, unknown>) => Record<string, unknown>> = { smtp: normalizeSmtpSettings };
 
 export interface StoredConnection {
   name: string;
@@ -35,11 +40,15 @@ const HINT = 'List them with GET /api/v1/connections, or create it with POST /ap
  * Emits `changed` (name) after an update or removal so that cached transports are rebuilt.
  */
 export class ConnectionRepository extends EventEmitter {
+  /** OAuth2 access tokens of the connections, sealed with the same box and shared through the same database. */
+  readonly tokens: OAuthTokens;
+
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
   ) {
     super();
+    this.tokens = new OAuthTokens(store, box);
   }
 
   async create(input: Record<string, unknown>): Promise<ConnectionView> {
@@ -116,6 +125,7 @@ export class ConnectionRepository extends EventEmitter {
   async remove(name: string): Promise<void> {
     const result = await this.store.db.deleteFrom('connections').where('name', '=', name).executeTakeFirst();
     if (Number(result.numDeletedRows) !== 1) throw notFound('connection', name, HINT);
+    await this.tokens.forget(name);
     this.emit('changed', name);
   }
 
@@ -138,7 +148,12 @@ export class ConnectionRepository extends EventEmitter {
     }
     const candidate = { ...input };
     if (type === 'smtp') delete candidate.type;
-    const error = Value.Errors(schema, candidate).First();
+    let error = Value.Errors(schema, candidate).First();
+    // A union (such as `auth`) only says "Expected union value": report the first error of the variant whose `type` matched.
+    while (error?.type === ValueErrorType.Union) {
+      const variants = error.errors.map((variant) => [...variant]);
+      error = (variants.find((errors) => !errors.some((e) => e.path === `${error!.path}/type`)) ?? variants[0])[0];
+    }
     if (error) {
       const field = error.path.replace(/^\//, '').replace(/\//g, '.') || undefined;
       if (error.type === ValueErrorType.ObjectAdditionalProperties) {
@@ -146,7 +161,7 @@ export class ConnectionRepository extends EventEmitter {
       }
       throw new AppError(400, 'InvalidConnection', `${field ? `'${field}': ` : ''}${error.message}. Fix this field of the connection and send it again.`, { field });
     }
-    return candidate;
+    return CONNECTION_CHECKS[type]?.(candidate) ?? candidate;
   }
 
   private split(type: string, settings: Record<string, unknown>): Pick<ConnectionsTable, 'config' | 'secrets'> {

@@ -6,6 +6,7 @@
  */
 import { AppError } from '../errors.js';
 import { asSmtpConnection, type StoredConnection } from '../connections/repository.js';
+import type { OAuthTokens } from '../oauth/index.js';
 import { testConnection, type ConnectionTestReport } from '../smtp/index.js';
 import { salesforceFields, salesforceObjects, testSalesforce } from '../salesforce/connector.js';
 import { asPgConnection, listPostgresTables, SqlSourceError, testPostgres } from '../sqlsource/index.js';
@@ -30,14 +31,20 @@ export interface ObjectField {
   type?: string;
 }
 
+/** What a connector may use besides the connection itself. */
+export interface ConnectorContext {
+  /** OAuth2 access tokens, shared by every process (ConnectionRepository.tokens). */
+  tokens: OAuthTokens;
+}
+
 export interface Connector {
-  test(conn: StoredConnection): Promise<ConnectionCheckReport>;
+  test(conn: StoredConnection, context: ConnectorContext): Promise<ConnectionCheckReport>;
   objects?(conn: StoredConnection): Promise<WatchableObject[]>;
   fields?(conn: StoredConnection, object: string): Promise<ObjectField[]>;
 }
 
 export const CONNECTORS: Record<string, Connector> = {
-  smtp: { test: (conn): Promise<ConnectionTestReport> => testConnection(asSmtpConnection(conn)) },
+  smtp: { test: (conn, context): Promise<ConnectionTestReport> => testConnection(asSmtpConnection(conn), { tokens: context.tokens }) },
   salesforce: { test: testSalesforce, objects: salesforceObjects, fields: salesforceFields },
   postgres: {
     test: (conn) => testPostgres(asPgConnection(conn)),

@@ -225,7 +225,10 @@ export function prepareEmail(input: SendEmailInput, options: PrepareOptions): Pr
   if (deliveryReceipt) {
     // DSNs go to the envelope sender whatever ORCPT says; ORCPT is only right with a single recipient.
     const orcpt = recipients.length === 1 && /^[\x21-\x7e]+$/.test(recipients[0]) ? recipients[0] : undefined;
-    mail.dsn = { notify: ['success'], ...(orcpt ? { recipient: orcpt } : {}) };
+    // NOTIFY lists every report wanted: SUCCESS alone would silence the failure reports a server sends
+    // by default (RFC 3461 §4.1). RET=HDRS: a report quotes the headers, not the whole message;
+    // ENVID ties it to this message. The server uses them only if its EHLO advertises DSN.
+    mail.dsn = { notify: ['success', 'failure', 'delay'], ret: 'HDRS', envid: options.messageId.replace(/^<|>$/g, ''), ...(orcpt ? { recipient: orcpt } : {}) };
   }
 
   return {

@@ -73,7 +73,7 @@ export class Outbox {
     this.telemetry = new OutboxTelemetry(deps.log, deps.store, deps.registry);
     this.idempotency = new IdempotencyStore(deps.store);
     this.ownsTransports = !deps.transports;
-    this.transports = deps.transports ?? new TransportRegistry();
+    this.transports = deps.transports ?? new TransportRegistry({ tokens: deps.connections.tokens });
     this.cache = new ConnectionCache(deps.connections);
     deps.connections.on('changed', (name: string) => this.transports.invalidate(name));
     this.slots = new SlotPool(deps.store, this.owner, this.options);

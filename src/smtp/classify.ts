@@ -13,6 +13,8 @@
  * - An error we cannot place is 500 and transient: retrying is safer than losing mail.
  */
 import { AppError, type SmtpReply } from '../errors.js';
+import { OAuthTokenError } from '../oauth/index.js';
+import { XOAUTH2_REFUSED_FIX, XOAuth2Rejected } from './xoauth2.js';
 
 export type SmtpFailureKind = 'transient' | 'permanent';
 
@@ -39,6 +41,8 @@ export interface ClassifyContext {
   port?: number;
   security?: 'tls' | 'starttls' | 'none';
   secrets?: string[];
+  /** How the connection signs in: the advice on a refused sign-in differs. */
+  auth?: 'password' | 'oauth2';
 }
 
 /** A failed send: an AppError (so the API can throw it as is) that keeps the retry decision. */
@@ -175,6 +179,12 @@ export function classifySmtpFailure(err: unknown, ctx: ClassifyContext = {}): Sm
     kind, status, code, message: clean(message), ...(smtp ? { smtp } : {}), ...extra,
   });
 
+  // No access token: the token endpoint's own words (error, error_description), whatever nodemailer wrapped around them.
+  if (err instanceof OAuthTokenError) {
+    const f = err.failure;
+    return { kind: f.transient ? 'transient' : 'permanent', status: f.status, code: f.code, message: clean(`${f.what} Fix: ${f.fix}`) };
+  }
+
   // TLS first: a refused STARTTLS carries a 5xx reply that must not read as "message rejected".
   const anyCode = [e.code, e.originalCode].filter((c): c is string => !!c);
   const certProblem = anyCode.some((c) => CERT_CODES.has(c)) || /certificate|self[- ]signed|unable to verify/i.test(e.message);
@@ -203,6 +213,10 @@ export function classifySmtpFailure(err: unknown, ctx: ClassifyContext = {}): Sm
     }
     const advice = authRejectionAdvice(response);
     const missing = /missing credentials/i.test(e.message);
+    if (ctx.auth === 'oauth2' && !advice) {
+      const why = `${reason}${said}${err instanceof XOAuth2Rejected ? ', also after renewing it' : ''}`;
+      return fail('permanent', 401, 'SmtpAuthenticationFailed', `${where} refused the XOAUTH2 sign-in: ${why}. Fix: ${XOAUTH2_REFUSED_FIX}`);
+    }
     const fix = advice?.fix ?? (missing
       ? 'Set both username and password on the connection.'
       : rc === undefined ? reason.replace(/\.?$/, '.') : 'Check the connection\'s username and password (some providers need an app password).');

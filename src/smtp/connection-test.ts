@@ -1,6 +1,6 @@
 /**
  * `POST /connections/{name}/test`: walks DNS → TCP → banner → EHLO → STARTTLS → certificate →
- * AUTH → MAIL FROM, reports each step, and when one fails names the cause and the setting to
+ * AUTH (for OAuth2: the token first) → MAIL FROM, reports each step, and when one fails names the cause and the setting to
  * change (issue 10 part 4).
  *
  * TLS is set up with verification off so that a bad certificate can be *described* (subject,
@@ -13,11 +13,13 @@ import tls from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { SmtpConnection } from '../connections/schema.js';
 import { authRejectionAdvice, scrub } from './classify.js';
-import { exchange, judgeCertificate, speaksTls, tcpConnect, tlsHandshake, tlsReason, type CertificateVerdict } from './probe.js';
-import { clientNameNow, defaultClientName, PASSWORD_MECHANISMS, secretForms, tlsOptions } from './transports.js';
+import { oauth2Steps } from './oauth2-steps.js';
+import { exchange, judgeCertificate, sendLine, speaksTls, tcpConnect, tlsHandshake, tlsReason, type CertificateVerdict } from './probe.js';
+import { clientNameNow, defaultClientName, envelopeSender, PASSWORD_MECHANISMS, secretForms, tlsOptions } from './transports.js';
+import { oauth2Of, type TokenSource } from './xoauth2.js';
 
 export type ConnectionTestStepName =
-  | 'dns' | 'tcp' | 'banner' | 'ehlo' | 'starttls' | 'certificate' | 'auth-mechanisms' | 'auth' | 'mail-from';
+  | 'dns' | 'tcp' | 'banner' | 'ehlo' | 'starttls' | 'certificate' | 'auth-mechanisms' | 'oauth2-token' | 'auth' | 'mail-from';
 
 export interface ConnectionTestStep {
   step: ConnectionTestStepName;
@@ -39,8 +41,10 @@ export interface ConnectionTestReport {
 }
 
 export interface ConnectionTestOptions {
-  /** Limit for each network wait (connect, greeting, each reply). Default 10 s. */
+  /** Limit for each network wait (connect, greeting, each reply). Default: the connection's connectionTimeoutMs, else 10 s. */
   timeoutMs?: number;
+  /** Access tokens for an OAuth2 connection (the connection repository's `tokens`): the test takes and renews them as sends do. */
+  tokens?: TokenSource;
   /** Name resolution; defaults to the system resolver. A seam for tests and custom resolvers. */
   lookup?: (host: string) => Promise<{ address: string }>;
 }
@@ -59,11 +63,6 @@ interface Event {
   text: string;
 }
 
-interface SmtpInternals {
-  _sendCommand(line: string): void;
-  _responseActions: Array<(reply: string) => void>;
-}
-
 const firstLine = (s: string): string => s.split(/\r?\n/)[0].slice(0, 300);
 const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([
@@ -72,7 +71,7 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   ]);
 
 export async function testConnection(conn: SmtpConnection, opts: ConnectionTestOptions = {}): Promise<ConnectionTestReport> {
-  const t = opts.timeoutMs ?? 10_000;
+  const t = opts.timeoutMs ?? conn.connectionTimeoutMs ?? 10_000;
   const secrets = secretForms(conn);
   const clean = (s: string): string => scrub(s, secrets);
   const steps: ConnectionTestStep[] = [];
@@ -197,21 +196,23 @@ export async function testConnection(conn: SmtpConnection, opts: ConnectionTestO
     const ehlo = [...events].reverse().find((e) => e.kind === 'server')?.text ?? '';
     const mechanisms = /^\d{3}[ -]AUTH[ =](.*)$/im.exec(ehlo)?.[1].trim().toUpperCase().split(/[\s=]+/) ?? [];
     start = performance.now();
-    if (conn.username === undefined) {
+    const oauth = oauth2Of(conn);
+    if (conn.username === undefined && !oauth) {
       record('auth-mechanisms', true, mechanisms.length
         ? `offers ${mechanisms.join(' ')}; the connection has no username, so smtpflow does not sign in`
         : 'offers no AUTH; the connection has no username, so none is needed', start);
+    } else if (!mechanisms.length) {
+      record('auth-mechanisms', false, 'the server does not offer AUTH on this session', start);
+      if (conn.security === 'none' && /[ -]STARTTLS\b/i.test(plainEhlo ?? ehlo)) {
+        stop('AuthRequiresStarttls', `${where} offers AUTH only after STARTTLS, and the connection's security is "none".`,
+          `Set security to "starttls" so that the ${oauth ? 'token' : 'password'} travels encrypted.`);
+      }
+      stop('AuthNotOffered', `${where} does not offer AUTH, but the connection ${oauth ? 'signs in with OAuth2' : 'has a username'}.`,
+        `Use the server's submission port (587 with "starttls", or 465 with "tls"); or remove ${oauth ? 'auth' : 'username and password'} if the server relays for this machine without them.`);
+    } else if (oauth) {
+      await oauth2Steps(session, conn, mechanisms, opts.tokens, record, stop);
     } else {
       const usable = PASSWORD_MECHANISMS.find((m) => mechanisms.includes(m));
-      if (!mechanisms.length) {
-        record('auth-mechanisms', false, 'the server does not offer AUTH on this session', start);
-        if (conn.security === 'none' && /[ -]STARTTLS\b/i.test(plainEhlo ?? ehlo)) {
-          stop('AuthRequiresStarttls', `${where} offers AUTH only after STARTTLS, and the connection's security is "none".`,
-            'Set security to "starttls" so that the password travels encrypted.');
-        }
-        stop('AuthNotOffered', `${where} does not offer AUTH, but the connection has a username.`,
-          'Use the server\'s submission port (587 with "starttls", or 465 with "tls"); or remove username and password if the server relays for this machine without them.');
-      }
       if (!usable) {
         record('auth-mechanisms', false, `offers ${mechanisms.join(' ')}; none of them works with a password here (smtpflow uses ${PASSWORD_MECHANISMS.join(' or ')})`, start);
         stop('NoUsableAuthMechanism', `${where} offers only ${mechanisms.join(' ')} for AUTH; smtpflow signs in with a password using PLAIN or LOGIN.`,
@@ -237,20 +238,13 @@ export async function testConnection(conn: SmtpConnection, opts: ConnectionTestO
 
     // MAIL FROM probe, then RSET: proves the sender is allowed without sending anything
     start = performance.now();
-    const from = /<([^<>]+)>/.exec(conn.defaultFrom ?? '')?.[1] ?? conn.defaultFrom?.trim() ?? `postmaster@${clientName}`;
+    const from = envelopeSender(conn) ?? /<([^<>]+)>/.exec(conn.defaultFrom ?? '')?.[1] ?? conn.defaultFrom?.trim() ?? `postmaster@${clientName}`;
     let reply = '';
-    const mailError = await exchange(session, (done) => {
-      // nodemailer offers no public per-command call; these internals have been stable since v1
-      const internals = session as unknown as SmtpInternals;
-      internals._responseActions.push((r) => {
-        reply = r;
-        done(null);
-      });
-      internals._sendCommand(`MAIL FROM:<${from}>`);
-    });
-    if (mailError) {
-      record('mail-from', false, `MAIL FROM:<${from}>: ${mailError.message}`, start);
-      stop('ConnectionLost', `${where} dropped the session at MAIL FROM: ${mailError.message}`, 'Retry; if it persists, check the server\'s logs.');
+    try {
+      reply = (await sendLine(session, `MAIL FROM:<${from}>`)).response;
+    } catch (mailError) {
+      record('mail-from', false, `MAIL FROM:<${from}>: ${(mailError as Error).message}`, start);
+      stop('ConnectionLost', `${where} dropped the session at MAIL FROM: ${(mailError as Error).message}`, 'Retry; if it persists, check the server\'s logs.');
     }
     if (!/^2/.test(reply)) {
       record('mail-from', false, `MAIL FROM:<${from}> → ${firstLine(reply)}`, start);
@@ -263,7 +257,9 @@ export async function testConnection(conn: SmtpConnection, opts: ConnectionTestO
         stop('AuthenticationRequired', `${where} requires authentication before accepting mail: ${firstLine(reply)}`, 'Set the connection\'s username and password.');
       }
       stop('SenderRejected', `${where} does not accept ${from} as the sender: ${firstLine(reply)}`,
-        'Set the connection\'s defaultFrom (and each message\'s From) to an address this account may send as.');
+        conn.envelopeFrom
+          ? 'Set the connection\'s envelopeFrom to an address this account may send as (or remove it to use each message\'s From).'
+          : 'Set the connection\'s defaultFrom (and each message\'s From) to an address this account may send as.');
     }
     await exchange(session, (done) => session.reset(done));
     record('mail-from', true, `MAIL FROM:<${from}> accepted (${firstLine(reply)}); reset without sending`, start);
@@ -282,8 +278,8 @@ export async function testConnection(conn: SmtpConnection, opts: ConnectionTestO
 }
 
 /** `end` defaults to now; a replayed step passes the time its reply arrived. */
-type RecordStep = (step: ConnectionTestStepName, ok: boolean, detail: string, since: number, end?: number) => void;
-type StopFn = (code: string, message: string, fix: string) => never;
+export type RecordStep = (step: ConnectionTestStepName, ok: boolean, detail: string, since: number, end?: number) => void;
+export type StopFn = (code: string, message: string, fix: string) => never;
 
 /** Turns the transaction log of connect() into banner / ehlo / starttls steps; answers the EHLO reply seen before STARTTLS. */
 function replayHandshake(events: Event[], start: number, record: RecordStep, verdict: CertificateVerdict | undefined): string | undefined {

@@ -5,3 +5,5 @@ export { classifySmtpFailure, toAppError, parseEnhancedCode, SmtpSendError } fro
 export type { SmtpFailure, SmtpFailureKind, RecipientRejection, ClassifyContext } from './classify.js';
 export { testConnection } from './connection-test.js';
 export type { ConnectionTestReport, ConnectionTestStep, ConnectionTestStepName, ConnectionTestProblem, ConnectionTestOptions } from './connection-test.js';
+export { newDkimSettings, dkimRecord, generateDkimKey } from './dkim.js';
+export type { DkimRecord } from './dkim.js';

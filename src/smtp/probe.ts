@@ -117,3 +117,26 @@ export function exchange(session: SMTPConnection, run: (done: (err?: Error | nul
     run(done);
   });
 }
+
+interface SmtpInternals {
+  _sendCommand(line: string): void;
+  _responseActions: Array<(reply: string) => void>;
+}
+
+/**
+ * Sends one command line and answers the server's reply. nodemailer offers no public
+ * per-command call; these internals have been stable since v1. Rejects if the session dies.
+ */
+export async function sendLine(session: SMTPConnection, line: string): Promise<{ status: number; response: string }> {
+  let response = '';
+  const err = await exchange(session, (done) => {
+    const internals = session as unknown as SmtpInternals;
+    internals._responseActions.push((reply) => {
+      response = reply;
+      done(null);
+    });
+    internals._sendCommand(line);
+  });
+  if (err) throw err;
+  return { status: Number(response.slice(0, 3)) || 0, response };
+}

@@ -6,10 +6,12 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
+import { domainToASCII } from 'node:url';
 import nodemailer, { type SMTPPoolOptions, type SMTPPoolSentMessageInfo } from 'nodemailer';
 import type { SendMailOptions, Transporter } from 'nodemailer/lib/mailer';
 import type { SmtpConnection } from '../connections/schema.js';
 import { classifySmtpFailure, SmtpSendError, type ClassifyContext, type RecipientRejection, parseEnhancedCode } from './classify.js';
+import { oauth2Of, signInXOAuth2, type TokenSource } from './xoauth2.js';
 
 export type SmtpTransport = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
@@ -89,20 +91,49 @@ export function timeouts(conn: SmtpConnection): { connectionTimeout: number; gre
 
 /** The password and the base64 forms an AUTH exchange puts it in: never to appear in any text we produce. */
 export function secretForms(conn: SmtpConnection): string[] {
-  if (!conn.password) return [];
+  const oauth = oauth2Of(conn);
+  const forms = [oauth?.clientSecret, oauth?.refreshToken].filter((s): s is string => !!s);
+  if (!conn.password) return forms;
   const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-  return [conn.password, b64(conn.password), b64(`\0${conn.username ?? ''}\0${conn.password}`)];
+  return [...forms, conn.password, b64(conn.password), b64(`\0${conn.username ?? ''}\0${conn.password}`)];
 }
 
 export function classifyContext(conn: SmtpConnection): ClassifyContext {
-  return { host: conn.host, port: conn.port, security: conn.security, secrets: secretForms(conn) };
+  return { host: conn.host, port: conn.port, security: conn.security, secrets: secretForms(conn), auth: conn.auth?.type ?? 'password' };
+}
+
+/** The connection's envelope sender (MAIL FROM), domain in punycode; undefined: the message's own sender. */
+export function envelopeSender(conn: SmtpConnection): string | undefined {
+  if (!conn.envelopeFrom) return undefined;
+  const at = conn.envelopeFrom.lastIndexOf('@');
+  return `${conn.envelopeFrom.slice(0, at)}@${domainToASCII(conn.envelopeFrom.slice(at + 1)) || conn.envelopeFrom.slice(at + 1)}`;
 }
 
 const NO_USABLE_MECHANISM =
   'The server offers no sign-in mechanism smtpflow can use with a password (it offers only CRAM-MD5; smtpflow uses PLAIN or LOGIN). ' +
   'Fix: enable AUTH PLAIN or LOGIN on the server (over TLS), or use OAuth2 if the server offers XOAUTH2.';
 
-export function transportOptions(conn: SmtpConnection, clientName: string = clientNameNow()): SMTPPoolOptions & { pool: true } {
+/** Sign-in settings: username and password, or XOAUTH2 with tokens from `tokens`. */
+function authOptions(conn: SmtpConnection, tokens: TokenSource | undefined): Pick<SMTPPoolOptions, 'auth' | 'customAuth'> {
+  // nodemailer would fall back to CRAM-MD5 when it is all the server offers; we refuse it so that
+  // sends and the connection test agree on what works.
+  const customAuth: NonNullable<SMTPPoolOptions['customAuth']> = { 'CRAM-MD5': (ctx) => ctx.reject(new Error(NO_USABLE_MECHANISM)) };
+  const oauth = oauth2Of(conn);
+  if (!oauth) return { ...(conn.username !== undefined ? { auth: { user: conn.username, pass: conn.password ?? '' } } : {}), customAuth };
+  // type OAuth2 makes nodemailer pick XOAUTH2 (it never falls back to a password method); the
+  // handler below replaces its own token handling, see xoauth2.ts.
+  customAuth.XOAUTH2 = async (ctx) => {
+    if (!ctx.authMethods.includes('XOAUTH2')) {
+      throw new Error(`the server offers AUTH ${ctx.authMethods.join(' ') || '(none)'}, not XOAUTH2, which auth.type "oauth2" signs in with`);
+    }
+    if (!tokens) throw new Error('this process has no OAuth2 token store (an internal wiring fault)');
+    await signInXOAuth2(conn, tokens, (line) => ctx.sendCommand(line));
+    return true;
+  };
+  return { auth: { type: 'OAuth2', user: oauth.user }, customAuth };
+}
+
+export function transportOptions(conn: SmtpConnection, clientName: string = clientNameNow(), tokens?: TokenSource): SMTPPoolOptions & { pool: true } {
   return {
     pool: true,
     maxConnections: conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
@@ -116,10 +147,9 @@ export function transportOptions(conn: SmtpConnection, clientName: string = clie
     name: conn.clientName ?? clientName,
     tls: tlsOptions(conn),
     ...timeouts(conn),
-    ...(conn.username !== undefined ? { auth: { user: conn.username, pass: conn.password ?? '' } } : {}),
-    // nodemailer would fall back to CRAM-MD5 when it is all the server offers; we refuse it so that
-    // sends and the connection test agree on what works.
-    customAuth: { 'CRAM-MD5': (ctx) => ctx.reject(new Error(NO_USABLE_MECHANISM)) },
+    ...authOptions(conn, tokens),
+    // relaxed/relaxed rsa-sha256 over From, To, Subject, Date, Message-ID and the MIME headers (nodemailer's list)
+    ...(conn.dkim ? { dkim: { domainName: conn.dkim.domainName, keySelector: conn.dkim.keySelector, privateKey: conn.dkim.privateKey } } : {}),
     logger: false,
   };
 }
@@ -135,12 +165,19 @@ interface Entry {
   markClosed: () => void;
 }
 
+export interface TransportRegistryOptions {
+  /** Access tokens for connections with auth.type "oauth2" (the connection repository's `tokens`). */
+  tokens?: TokenSource;
+}
+
 export class TransportRegistry {
   private readonly entries = new Map<string, Entry>();
   /** Replaced transports still finishing their sends. */
   private readonly retired = new Set<Entry>();
+  private readonly tokens?: TokenSource;
 
-  constructor() {
+  constructor(options: TransportRegistryOptions = {}) {
+    this.tokens = options.tokens;
     // Start resolving the FQDN now so the first send does not wait for it.
     void defaultClientName();
   }
@@ -164,7 +201,9 @@ export class TransportRegistry {
     const entry = this.entry(conn);
     entry.inFlight += 1;
     try {
-      const info = await entry.transport.sendMail(envelope ? { ...mail, envelope } : mail);
+      const from = envelopeSender(conn);
+      const env = envelope && from ? { ...envelope, from } : envelope;
+      const info = await entry.transport.sendMail(env ? { ...mail, envelope: env } : mail);
       return {
         accepted: info.accepted.map(String),
         rejected: info.rejected.map(String),
@@ -201,7 +240,7 @@ export class TransportRegistry {
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
     const created: Entry = {
       version: conn.version,
-      transport: nodemailer.createTransport(transportOptions(conn, clientNameNow())),
+      transport: nodemailer.createTransport(transportOptions(conn, clientNameNow(), this.tokens)),
       inFlight: 0,
       retired: false,
       isClosed: false,

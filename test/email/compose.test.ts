@@ -77,12 +77,12 @@ describe('composed message headers', () => {
     assert.match(headers, /^X-Campaign: spring-2024$/m);
     // mailparser leaves unknown headers encoded, so the RFC 2047 word is checked as sent
     assert.match(headers, /^X-Note: =\?UTF-8\?Q\?Gr=C3=BC=C3=9Fe\?=$/m);
-    assert.deepEqual(prepared.mail.dsn, { notify: ['success'], recipient: 'rcpt@example.org' });
+    assert.deepEqual(prepared.mail.dsn, { notify: ['success', 'failure', 'delay'], ret: 'HDRS', envid: 'fixed-id@smtpflow.test', recipient: 'rcpt@example.org' });
   });
 
   it('leaves ORCPT out of the DSN request when there are several recipients', async () => {
     const { prepared } = await build({ ...base, CC: 'two@example.org', DeliveryReceipt: 'sender@example.org' });
-    assert.deepEqual(prepared.mail.dsn, { notify: ['success'] });
+    assert.deepEqual(prepared.mail.dsn, { notify: ['success', 'failure', 'delay'], ret: 'HDRS', envid: 'fixed-id@smtpflow.test' });
   });
 
   it('uses the default sender when From is absent', async () => {

@@ -34,7 +34,7 @@ describe('prepared mail through nodemailer transports', () => {
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  it('sends the envelope as prepared over SMTP: punycode recipients, Bcc, DSN NOTIFY=SUCCESS', async () => {
+  it('sends the envelope as prepared over SMTP: punycode recipients, Bcc, DSN NOTIFY, RET and ENVID', async () => {
     const prepared = prepareEmail(
       { From: 'Sender <sender@example.org>', To: 'Zoë <zoe@bücher.de>', Bcc: 'hidden@example.org', Subject: 'Grüße', Body: 'hi', DeliveryReceipt: 'sender@example.org' },
       { messageId: MESSAGE_ID, date: DATE },
@@ -53,7 +53,9 @@ describe('prepared mail through nodemailer transports', () => {
     assert.equal(envelope.mailFrom && envelope.mailFrom.address, 'sender@example.org');
     // smtp-server reads the punycode it received back as Unicode; info.accepted above is the wire form
     assert.deepEqual(envelope.rcptTo.map((r) => r.address), ['zoe@bücher.de', 'hidden@example.org']);
-    assert.deepEqual(envelope.rcptTo.map((r) => (r.args as Record<string, string>).NOTIFY), ['SUCCESS', 'SUCCESS']);
+    assert.deepEqual(envelope.rcptTo.map((r) => (r.args as Record<string, string>).NOTIFY), ['SUCCESS,FAILURE,DELAY', 'SUCCESS,FAILURE,DELAY']);
+    assert.equal(envelope.mailFrom && (envelope.mailFrom.args as Record<string, string>).RET, 'HDRS');
+    assert.equal(envelope.mailFrom && (envelope.mailFrom.args as Record<string, string>).ENVID, 'fixed-id@smtpflow.test');
     assert.ok(!raw.includes('hidden@example.org'), 'Bcc is not in the message');
     assert.equal((await simpleParser(raw)).subject, 'Grüße');
   });

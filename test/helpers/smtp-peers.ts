@@ -23,8 +23,12 @@ export interface PeerReply {
 }
 
 export interface SmtpPeerOptions {
-  /** Require AUTH with these credentials; `methods` defaults to PLAIN and LOGIN (CRAM-MD5, XOAUTH2 possible). */
-  auth?: { user: string; pass: string; methods?: string[] };
+  /**
+   * Require AUTH with these credentials; `methods` defaults to PLAIN and LOGIN (CRAM-MD5, XOAUTH2 possible).
+   * XOAUTH2 checks the token with `validateToken` (a real token server's verdict) and refuses as Gmail
+   * does (a `334` challenge, then `535`), or with `xoauth2Refusal` as Microsoft does (a plain `535`).
+   */
+  auth?: { user: string; pass: string; methods?: string[]; validateToken?: (user: string, accessToken: string) => boolean; xoauth2Refusal?: PeerReply };
   /** Answer every AUTH with this reply, whatever the credentials (e.g. 535 with a provider's text). */
   authReply?: PeerReply;
   /** Do not advertise AUTH on a plain-text session (like Postfix's smtpd_tls_auth_only): only after STARTTLS. */
@@ -35,6 +39,10 @@ export interface SmtpPeerOptions {
   starttls?: boolean;
   /** Key and certificate; default when TLS is on: `testCerts().server` (trusted by `testCerts().ca`). */
   tls?: KeyPair;
+  /** Reject the sender at MAIL FROM (e.g. `{ code: 451, message: '4.7.1 Greylisted, try again later' }`). */
+  rejectSender?: (address: string) => PeerReply | undefined;
+  /** Advertise DSN (RFC 3461) in EHLO; the parameters a client sends are kept in `PeerMessage.args`. */
+  dsn?: boolean;
   /** Reject a recipient at RCPT TO. */
   rejectRecipient?: (address: string) => PeerReply | undefined;
   /** Reject a message after DATA; `index` counts messages received so far (0 for the first). */
@@ -53,6 +61,8 @@ export interface PeerMessage {
   secure: boolean;
   /** The name the client gave in EHLO/HELO. */
   clientName: string;
+  /** MAIL FROM and RCPT TO parameters (DSN: RET, ENVID, NOTIFY, ORCPT), upper-case keys. */
+  args: { mailFrom: Record<string, string>; rcptTo: Array<Record<string, string>> };
 }
 
 export interface SmtpPeer {
@@ -90,6 +100,7 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
     authOptional: !authOn,
     authMethods: options.auth?.methods ?? ['PLAIN', 'LOGIN'],
     disableReverseLookup: true,
+    hideDSN: !options.dsn,
     // Replies carry exactly the text given (e.g. '5.7.1 Relaying denied'); smtp-server would prefix its own code.
     hideENHANCEDSTATUSCODES: true,
     // keep close() quick when a client under test leaves a pooled connection open
@@ -110,12 +121,24 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
       auths.push(attempt);
       if (options.authReply) return callback(replyError(options.authReply));
       const expected = options.auth!;
+      if (auth.method === 'XOAUTH2') {
+        if (auth.username === expected.user && expected.validateToken?.(auth.username, auth.accessToken ?? '')) {
+          attempt.ok = true;
+          return callback(null, { user: auth.username });
+        }
+        if (expected.xoauth2Refusal) return callback(replyError(expected.xoauth2Refusal));
+        return callback(null, { data: { status: '401', schemes: 'bearer', scope: 'https://mail.google.com/' } });
+      }
       const ok =
         auth.username === expected.user &&
         (auth.method === 'CRAM-MD5' ? auth.validatePassword(expected.pass) : auth.password === expected.pass);
       if (!ok) return callback(replyError({ code: 535, message: '5.7.8 Authentication credentials invalid' }));
       attempt.ok = true;
       callback(null, { user: auth.username });
+    },
+    onMailFrom(address, _session, callback) {
+      const reply = options.rejectSender?.(address.address);
+      callback(reply ? replyError(reply) : undefined);
     },
     onRcptTo(address, _session, callback) {
       const reply = options.rejectRecipient?.(address.address);
@@ -143,6 +166,10 @@ export async function startSmtpPeer(options: SmtpPeerOptions = {}): Promise<Smtp
             user: typeof session.user === 'string' ? session.user : undefined,
             secure: session.secure,
             clientName: session.hostNameAppearsAs,
+            args: {
+              mailFrom: (mailFrom && (mailFrom.args as Record<string, string>)) || {},
+              rcptTo: session.envelope.rcptTo.map((r) => (r.args as Record<string, string>) || {}),
+            },
           });
           callback();
         })();

@@ -1,16 +1,42 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { SmtpConnection } from '../../src/connections/schema.js';
+import { OAuthTokens } from '../../src/oauth/index.js';
+import { SecretBox } from '../../src/secrets/secret-box.js';
 import { testConnection, type ConnectionTestReport } from '../../src/smtp/connection-test.js';
+import { openStore } from '../../src/store/db.js';
 import { testCerts } from '../helpers/certs.js';
+import { testDatabaseUrl } from '../helpers/database.js';
 import { startSmtpPeer, type SmtpPeer, type SmtpPeerOptions } from '../helpers/smtp-peers.js';
-import { closedPort, connTo, PASSWORD, silentServer } from './util.js';
+import { startTokenServer } from '../oauth/token-server.js';
+import { blackhole, closedPort, connTo, PASSWORD, silentServer } from './util.js';
 
 const certs = testCerts();
-const cleanups: Array<() => Promise<void>> = [];
+// OAuth2 connections: a real token server, and the token cache on a real database (as the API's test route uses it)
+const oauth = await startTokenServer();
+const CLIENT_SECRET = 'daemon-Secret-0b7e45';
+oauth.addClient('daemon', CLIENT_SECRET, { mailboxes: ['robot@example.com'] });
+oauth.addClient('desktop', undefined);
+const revokedRefreshToken = oauth.consent('desktop', 'ada@example.com', 'https://mail.google.com/');
+oauth.revoke(revokedRefreshToken);
+const deadTokenUrl = `http://127.0.0.1:${await closedPort()}/token`;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtpflow-conntest-'));
+const store = await openStore(await testDatabaseUrl(dataDir));
+const tokens = new OAuthTokens(store, new SecretBox(randomBytes(32)));
+const cleanups: Array<() => Promise<void>> = [oauth.close, () => store.close()];
 after(async () => {
   await Promise.all(cleanups.map((c) => c()));
+  fs.rmSync(dataDir, { recursive: true, force: true });
 });
+/** Application access (client credentials) for robot@example.com, as Microsoft 365 grants it. */
+const daemon = (overrides: Record<string, unknown> = {}): Pick<SmtpConnection, 'auth'> => ({
+  auth: { type: 'oauth2', tokenUrl: oauth.url, user: 'robot@example.com', clientId: 'daemon', clientSecret: CLIENT_SECRET, scope: 'https://outlook.office365.com/.default', ...overrides },
+});
+const xoauth2Server = { tls: certs.server, auth: { user: 'robot@example.com', pass: '', methods: ['XOAUTH2'], validateToken: oauth.accepts } };
 
 const MICROSOFT_535 =
   '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.';
@@ -115,6 +141,48 @@ const cases: Case[] = [
     code: 'ConnectionRefused', failedStep: 'tcp', fix: /host and port/,
   },
   {
+    name: 'a blackholed address (SYNs dropped), with a short connectionTimeoutMs',
+    server: blackhole,
+    conn: { security: 'starttls', connectionTimeoutMs: 300 },
+    code: 'ConnectTimeout', failedStep: 'tcp', fix: /connectionTimeoutMs/, message: /within 300 ms/,
+  },
+  {
+    name: 'greylisting (451 4.7.1) at MAIL FROM',
+    server: { rejectSender: () => ({ code: 451, message: '4.7.1 Greylisted, please try again in 300 seconds' }) },
+    conn: { defaultFrom: 'ada@example.com' },
+    code: 'Greylisted', failedStep: 'mail-from', fix: /retries transient failures/,
+  },
+  {
+    name: 'an OAuth2 connection to a server that takes only passwords',
+    server: { tls: certs.server, auth: { user: 'ada', pass: PASSWORD } },
+    conn: { security: 'starttls', ca: certs.ca, ...daemon() },
+    code: 'NoUsableAuthMechanism', failedStep: 'auth-mechanisms', fix: /auth to \{ "type": "password" \}/, message: /PLAIN LOGIN/, noAuthSent: true,
+  },
+  {
+    name: 'an OAuth2 client secret the token endpoint refuses',
+    server: xoauth2Server,
+    conn: { security: 'starttls', ca: certs.ca, ...daemon({ clientSecret: 'wrong-Secret-77' }) },
+    code: 'OAuthClientRejected', failedStep: 'oauth2-token', fix: /auth\.clientSecret/, message: /invalid_client \(AADSTS7000215: Invalid client secret/, noAuthSent: true,
+  },
+  {
+    name: 'a revoked OAuth2 refresh token',
+    server: xoauth2Server,
+    conn: { security: 'starttls', ca: certs.ca, ...daemon({ clientId: 'desktop', clientSecret: undefined, refreshToken: revokedRefreshToken, scope: undefined }) },
+    code: 'OAuthRefreshTokenRejected', failedStep: 'oauth2-token', fix: /set auth\.refreshToken/, message: /invalid_grant \(AADSTS50173/, noAuthSent: true,
+  },
+  {
+    name: 'an OAuth2 token endpoint nobody answers at',
+    server: xoauth2Server,
+    conn: { security: 'starttls', ca: certs.ca, ...daemon({ tokenUrl: deadTokenUrl }) },
+    code: 'OAuthTokenUnavailable', failedStep: 'oauth2-token', fix: /auth\.tokenUrl/, noAuthSent: true,
+  },
+  {
+    name: 'an OAuth2 token for a mailbox the app may not send as',
+    server: { ...xoauth2Server, auth: { ...xoauth2Server.auth, user: 'ceo@example.com' } },
+    conn: { security: 'starttls', ca: certs.ca, ...daemon({ user: 'ceo@example.com' }) },
+    code: 'XOAuth2Rejected', failedStep: 'auth', fix: /auth\.user/, message: /refused the OAuth2 sign-in of ceo@example\.com.*challenge: \{"status":"401"/,
+  },
+  {
     name: 'a server that accepts TCP and never speaks',
     server: silentServer,
     conn: { security: 'starttls' },
@@ -144,8 +212,8 @@ async function run(c: Pick<Case, 'server' | 'conn' | 'timeoutMs' | 'lookup'>): P
     cleanups.push(peer.close);
     port = peer.port;
   }
-  const report = await testConnection(connTo({ port }, c.conn), { timeoutMs: c.timeoutMs ?? 3000, lookup: c.lookup });
-  assert.ok(!JSON.stringify(report).includes(PASSWORD), 'the password appears in the report');
+  const report = await testConnection(connTo({ port }, c.conn), { timeoutMs: c.timeoutMs, lookup: c.lookup, tokens });
+  for (const secret of [PASSWORD, CLIENT_SECRET, revokedRefreshToken]) assert.ok(!JSON.stringify(report).includes(secret), 'a secret appears in the report');
   return { report, peer };
 }
 
@@ -181,6 +249,16 @@ describe('testConnection on working connections', () => {
     assert.equal(report.ok, true, JSON.stringify(report, null, 1));
     assert.deepEqual(report.steps.map((s) => s.step), ['dns', 'tcp', 'certificate', 'banner', 'ehlo', 'auth-mechanisms', 'auth', 'mail-from']);
     assert.match(report.steps.find((s) => s.step === 'auth')!.detail, /with LOGIN/);
+  });
+
+  test('OAuth2 (client credentials): the token is a step of its own, then XOAUTH2; MAIL FROM uses envelopeFrom', async () => {
+    const { report, peer } = await run({ server: xoauth2Server, conn: { security: 'starttls', ca: certs.ca, envelopeFrom: 'bounces@example.com', ...daemon() } });
+    assert.equal(report.ok, true, JSON.stringify(report, null, 1));
+    assert.deepEqual(report.steps.map((s) => s.step).slice(-4), ['auth-mechanisms', 'oauth2-token', 'auth', 'mail-from']);
+    assert.match(report.steps.at(-3)!.detail, /^client-credentials grant at http:\/\/127\.0\.0\.1:\d+\/.+ for https:\/\/outlook\.office365\.com\/\.default: a token valid until /);
+    assert.match(report.steps.at(-2)!.detail, /^signed in as robot@example\.com with XOAUTH2$/);
+    assert.match(report.steps.at(-1)!.detail, /MAIL FROM:<bounces@example\.com> accepted/);
+    assert.deepEqual(peer!.auths, [{ method: 'XOAUTH2', username: 'robot@example.com', ok: true }]);
   });
 
   test('"none" without credentials, sender from defaultFrom', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { prepareEmail } from '../../src/email/index.js';
 import { SmtpSendError } from '../../src/smtp/classify.js';
 import { TransportRegistry, transportOptions } from '../../src/smtp/transports.js';
 import { testCerts } from '../helpers/certs.js';
@@ -128,6 +129,23 @@ describe('the pool', () => {
     assert.notEqual(a.clientName, 'localhost');
     assert.ok(a.clientName.length > 0);
     assert.equal(b.clientName, 'mta.example.org');
+  });
+
+  test('envelopeFrom is the MAIL FROM (From stays); DSN RET, ENVID and NOTIFY only where EHLO offers DSN', async () => {
+    const prepared = prepareEmail(
+      { From: 'Ada <ada@example.com>', To: 'bob@example.com', Subject: 'receipt', Body: 'hi', DeliveryReceipt: 'ada@example.com' },
+      { messageId: '<dsn-1@example.com>', date: new Date() },
+    );
+    const withDsn = await peer({ dsn: true });
+    const without = await peer();
+    for (const p of [withDsn, without]) await registry.sendMail(connTo(p, { envelopeFrom: 'bounces@example.com' }), prepared.mail, prepared.envelope);
+    const [[a], [b]] = await Promise.all([withDsn.waitForMessages(1), without.waitForMessages(1)]);
+    for (const m of [a, b]) {
+      assert.deepEqual(m.envelope, { from: 'bounces@example.com', to: ['bob@example.com'] });
+      assert.equal(m.parsed?.from?.value[0].address, 'ada@example.com');
+    }
+    assert.deepEqual(a.args, { mailFrom: { RET: 'HDRS', ENVID: 'dsn-1@example.com' }, rcptTo: [{ NOTIFY: 'SUCCESS,FAILURE,DELAY', ORCPT: 'rfc822;bob@example.com' }] });
+    assert.deepEqual(b.args, { mailFrom: {}, rcptTo: [{}] });
   });
 
   test('closeAll waits for sends in flight, then closes', async () => {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { Worker } from 'node:worker_threads';
 import type { SmtpConnection } from '../../src/connections/schema.js';
 import type { SmtpPeer } from '../helpers/smtp-peers.js';
 
@@ -54,3 +55,40 @@ export const mail = (to: string | string[], subject = 'Hello'): { from: string; 
   subject,
   text: 'Hello from smtpflow.',
 });
+
+/**
+ * An address where connection attempts are dropped, not refused (a firewall's blackhole), without
+ * leaving 127.0.0.1 or needing root: a listening socket whose accept queue is full. The listener
+ * lives in a worker thread that blocks right after listening, so nothing ever accepts; two
+ * connections fill its backlog, and the kernel drops every SYN after them.
+ */
+export async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
+  const release = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const server = require('node:net').createServer();
+     server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+       parentPort.postMessage(server.address().port);
+       Atomics.wait(workerData, 0, 0);
+       server.close();
+     });`,
+    { eval: true, workerData: release },
+  );
+  const port = await new Promise<number>((resolve) => worker.once('message', resolve));
+  const fillers: net.Socket[] = [];
+  for (let i = 0; i < 2; i++) {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.on('error', () => undefined);
+    fillers.push(s);
+    await new Promise((resolve) => s.once('connect', resolve));
+  }
+  return {
+    port,
+    async close() {
+      for (const s of fillers) s.destroy();
+      Atomics.store(release, 0, 1);
+      Atomics.notify(release, 0);
+      await worker.terminate();
+    },
+  };
+}

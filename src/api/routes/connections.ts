@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
-import { ConnectionView, SmtpConnectionInput } from '../../connections/schema.js';
+import { ConnectionView, DkimSettings, SmtpConnectionInput } from '../../connections/schema.js';
 import { connectorFor, listFields, listObjects } from '../../connectors/index.js';
+import { newDkimSettings } from '../../smtp/index.js';
 import type { ApiServices } from '../context.js';
 import type { ApiInstance } from '../server.js';
 
@@ -11,13 +12,28 @@ const ConnectionTestReportSchema = Type.Object({
   ok: Type.Boolean(),
   steps: Type.Array(
     Type.Object({
-      step: Type.String({ description: 'SMTP: dns, tcp, banner, ehlo, starttls, certificate, auth-mechanisms, auth or mail-from' }),
+      step: Type.String({ description: 'SMTP: dns, tcp, banner, ehlo, starttls, certificate, auth-mechanisms, oauth2-token, auth or mail-from' }),
       ok: Type.Boolean(),
       detail: Type.String(),
       durationMs: Type.Number(),
     }),
   ),
   problem: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), fix: Type.String() })),
+});
+const DkimKeygenBody = Type.Object(
+  {
+    domainName: Type.Optional({ ...DkimSettings.properties.domainName, description: 'the d= domain (default: the domain of the connection\'s defaultFrom)' }),
+    keySelector: Type.Optional({ ...DkimSettings.properties.keySelector, description: 'the s= selector (default: smtpflow-<date>-<time>, a new DNS name for every key)' }),
+  },
+  { additionalProperties: false },
+);
+const DkimKeygenAnswer = Type.Object({
+  domainName: Type.String(),
+  keySelector: Type.String(),
+  name: Type.String({ description: 'the DNS name of the TXT record to publish: <keySelector>._domainkey.<domainName>' }),
+  type: Type.Literal('TXT'),
+  value: Type.String({ description: 'the TXT record: v=DKIM1; k=rsa; p=<public key>' }),
+  zoneFileLine: Type.String({ description: 'the same record as a zone file line, split into strings of at most 255 characters' }),
 });
 /**
  * The body is validated by the connection repository against the schema of the connection's
@@ -78,7 +94,31 @@ export async function connectionRoutes(app: ApiInstance, services: ApiServices):
     // A failed test is still a successful request: the report says what failed (200, ok: false).
     async (request) => {
       const conn = await connections.resolve(request.params.name);
-      return connectorFor(conn).test(conn);
+      return connectorFor(conn).test(conn, { tokens: connections.tokens });
+    },
+  );
+
+  app.post(
+    '/connections/:name/dkim/keygen',
+    {
+      config: { scope: 'admin' },
+      // the body is optional: `curl -X POST …/dkim/keygen` with none takes every default
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: {
+        tags,
+        summary: 'Create a 2048-bit DKIM key for an SMTP connection; it is stored (write-only) and signs every message from now on. Answers the DNS TXT record to publish',
+        params: NameParams,
+        body: DkimKeygenBody,
+        response: { 200: DkimKeygenAnswer },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      const { dkim, record } = await newDkimSettings(await connections.resolveSmtp(name), request.body);
+      await connections.update(name, { dkim });
+      return { domainName: dkim.domainName, keySelector: dkim.keySelector, ...record };
     },
   );
 
