@@ -39,6 +39,8 @@ export class TriggerScheduler {
   private ticking?: Promise<void>;
   private stopped = false;
   private readonly polls = new Set<Promise<void>>();
+  /** Triggers (workflow, trigger) with a poll under way in this process. */
+  private readonly polling = new Set<string>();
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -139,10 +141,17 @@ export class TriggerScheduler {
   /** Polls run beside the tick (an endpoint may be slow); the due time is claimed first, so a poll happens once. */
   private async startPoll(row: WorkflowTriggersTable & { definition: string; parameters: string }, trigger: TriggerDef, now: number): Promise<void> {
     if ((await this.advance(this.deps.db, row, trigger, now)) === false) return;
+    // A poll still under way (a large batch) reads everything up to its start: another one at the same time would only redo its work.
+    const key = JSON.stringify([row.workflow, row.trigger]);
+    if (this.polling.has(key)) return;
+    this.polling.add(key);
     const deps = { ...this.deps, workflow: row.workflow, trigger: row.trigger, def: trigger, configHash: row.config_hash };
     const poll = (triggerKind(trigger) === 'HttpPoll' ? pollItems(deps) : this.pollConnector(deps, row))
       .catch((err: unknown) => this.deps.log.warn({ err, workflow: row.workflow, trigger: row.trigger }, `${trigger.type} trigger failed; it polls again at its next interval`))
-      .finally(() => this.polls.delete(poll));
+      .finally(() => {
+        this.polls.delete(poll);
+        this.polling.delete(key);
+      });
     this.polls.add(poll);
   }
 

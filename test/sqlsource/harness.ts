@@ -1,0 +1,157 @@
+/**
+ * What the SQL trigger tests share: a real PostgreSQL database to watch (a fresh database on
+ * the server test/run.ts started for the PostgreSQL pass, else an embedded server of its own),
+ * a real SMTP server that counts emails by subject, and the Logic Apps definition of
+ * "When an item is created (V2)" → "Send Email (V3)".
+ */
+import crypto from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
+import { startPostgres } from '../helpers/postgres.js';
+
+export interface WatchedDatabase {
+  /** postgres://… of an empty database, as a user would give it to smtpflow. */
+  url: string;
+  sql(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  /** A client of its own (for a transaction held open); closed by close(). */
+  client(): Promise<pg.Client>;
+  close(): Promise<void>;
+}
+
+export async function startWatchedDatabase(): Promise<WatchedDatabase> {
+  let url: string;
+  let stopServer = async (): Promise<void> => undefined;
+  const shared = process.env.SMTPFLOW_TEST_PG_URL;
+  if (shared) {
+    const name = `watched_${crypto.randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: shared });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`).finally(() => admin.end());
+    const u = new URL(shared);
+    u.pathname = `/${name}`;
+    url = u.toString();
+  } else {
+    const server = await startPostgres();
+    url = server.url;
+    stopServer = () => server.stop();
+  }
+  const clients: pg.Client[] = [];
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  return {
+    url,
+    sql: (text, values) => pool.query(text, values),
+    async client() {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      clients.push(c);
+      return c;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+      await pool.end();
+      await stopServer();
+    },
+  };
+}
+
+export interface SubjectSink {
+  port: number;
+  /** Emails received per subject. */
+  subjects: Map<string, number>;
+  /** Emails whose subject starts with `prefix`: how many, and which subjects came more than once. */
+  count(prefix: string): { total: number; distinct: number; doubled: string[] };
+  close(): Promise<void>;
+}
+
+/**
+ * A real SMTP server that keeps only each message's Subject (parsing 10,000 whole messages
+ * would slow the test for nothing; subjects here are plain ASCII, never encoded).
+ */
+export async function startSubjectSink(): Promise<SubjectSink> {
+  const subjects = new Map<string, number>();
+  const server = new SMTPServer({
+    logger: false,
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    disableReverseLookup: true,
+    closeTimeout: 200,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const subject = /^Subject:\s*(.*)$/im.exec(Buffer.concat(chunks).toString('latin1'))?.[1]?.trim() ?? '?';
+        subjects.set(subject, (subjects.get(subject) ?? 0) + 1);
+        callback();
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    subjects,
+    count(prefix) {
+      const mine = [...subjects].filter(([s]) => s.startsWith(prefix));
+      return { total: mine.reduce((n, [, c]) => n + c, 0), distinct: mine.length, doubled: mine.filter(([, c]) => c > 1).map(([s]) => s) };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The workflow as Logic Apps' code view exports it: SQL "When an item is created (V2)" on
+ * `table` (written SQL-Server style, as its designer does), one run per row, and SMTP
+ * "Send Email (V3)" whose subject is `<prefix> #<id>`.
+ */
+export function newRowWorkflow(name: string, table: string, prefix: string, connections: { sql: string; smtp: string }, extra: { queries?: Record<string, string> } = {}) {
+  const enc = (s: string): string => `@{encodeURIComponent(encodeURIComponent('${s}'))}`;
+  return {
+    name,
+    definition: {
+      $schema: 'https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/workflowdefinition.json#',
+      contentVersion: '1.0.0.0',
+      parameters: { $connections: { defaultValue: {}, type: 'Object' } },
+      triggers: {
+        'When_an_item_is_created_(V2)': {
+          type: 'ApiConnection',
+          inputs: {
+            host: { connection: { name: "@parameters('$connections')['sql']['connectionId']" } },
+            method: 'get',
+            path: `/v2/datasets/${enc('default')},${enc('default')}/tables/${enc(table)}/onnewitems`,
+            ...(extra.queries ? { queries: extra.queries } : {}),
+          },
+          recurrence: { frequency: 'Second', interval: 1 },
+          splitOn: "@triggerBody()?['value']",
+        },
+      },
+      actions: {
+        'Send_Email_(V3)': {
+          type: 'ApiConnection',
+          inputs: {
+            host: { connection: { name: "@parameters('$connections')['smtp']['connectionId']" } },
+            method: 'post',
+            path: '/SendEmailV3',
+            body: {
+              From: 'shop@example.com',
+              To: "@{triggerBody()?['email']}",
+              Subject: `${prefix} #@{triggerBody()?['id']}`,
+              Body: "<p>Thank you for order @{triggerBody()?['id']}.</p>",
+            },
+          },
+          runAfter: {},
+        },
+      },
+      outputs: {},
+    },
+    parameters: {
+      $connections: {
+        value: {
+          sql: { connectionId: `/subscriptions/0000/resourceGroups/shop/providers/Microsoft.Web/connections/${connections.sql}`, connectionName: connections.sql, id: '/subscriptions/0000/providers/Microsoft.Web/locations/westeurope/managedApis/sql' },
+          smtp: { connectionId: `/subscriptions/0000/resourceGroups/shop/providers/Microsoft.Web/connections/${connections.smtp}`, connectionName: connections.smtp, id: '/subscriptions/0000/providers/Microsoft.Web/locations/westeurope/managedApis/smtp' },
+        },
+      },
+    },
+    state: 'Enabled',
+  };
+}
