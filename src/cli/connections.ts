@@ -10,9 +10,19 @@ type View = Record<string, unknown> & { name: string; type: string; secretsSet: 
 interface AddFlags extends ClientFlags, SourceFlags {
   host?: string;
   port?: string;
-  security: 'starttls' | 'tls' | 'none';
+  security?: 'starttls' | 'tls' | 'none';
   username?: string;
   passwordStdin?: boolean;
+  auth?: 'password' | 'oauth2';
+  provider?: 'microsoft' | 'google';
+  tenantId?: string;
+  tokenUrl?: string;
+  scope?: string;
+  dkimDomain?: string;
+  dkimSelector?: string;
+  dkimKey?: string;
+  envelopeFrom?: string;
+  clientName?: string;
   defaultFrom?: string;
   rejectUnauthorized?: boolean;
   ca?: string;
@@ -37,6 +47,7 @@ const STEP_LABELS: Record<string, string> = {
   starttls: 'STARTTLS',
   certificate: 'certificate',
   'auth-mechanisms': 'AUTH methods',
+  'oauth2-token': 'OAuth2 token',
   auth: 'AUTH',
   'mail-from': 'MAIL FROM',
 };
@@ -55,28 +66,64 @@ export function parseRateLimit(value: string): { messages: number; perSeconds: n
   return { messages: Number(m[1]), perSeconds: Number(m[2]) };
 }
 
+const readFile = (file: string, flag: string): string => {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${flag} ${file}: ${(err as Error).message}`);
+  }
+};
+
+/**
+ * `auth` of `--auth oauth2`: --username is the mailbox; --password-stdin reads the grant's secret
+ * (the client secret, or the refresh token), the environment may give the other.
+ */
+async function oauth2Auth(flags: AddFlags): Promise<Record<string, unknown>> {
+  const grant = flags.grant ?? (flags.provider === 'google' ? 'refresh-token' : 'client-credentials');
+  if (grant !== 'client-credentials' && grant !== 'refresh-token') throw new CliError('--auth oauth2 takes --grant client-credentials or refresh-token.');
+  if (!flags.username || !flags.clientId) throw new CliError('--auth oauth2 needs --username (the mailbox to sign in as) and --client-id.');
+  const piped = flags.passwordStdin ? await readPassword(grant === 'refresh-token' ? 'Refresh token: ' : 'Client secret: ') : undefined;
+  const clientSecret = (grant === 'client-credentials' ? piped : undefined) ?? (process.env.SMTPFLOW_OAUTH2_CLIENT_SECRET || undefined);
+  const refreshToken = (grant === 'refresh-token' ? piped : undefined) ?? (process.env.SMTPFLOW_OAUTH2_REFRESH_TOKEN || undefined);
+  if (grant === 'refresh-token' && !refreshToken) throw new CliError('--grant refresh-token needs the refresh token: --password-stdin or SMTPFLOW_OAUTH2_REFRESH_TOKEN.');
+  const auth: Record<string, unknown> = { type: 'oauth2', user: flags.username, clientId: flags.clientId };
+  for (const key of ['provider', 'tenantId', 'tokenUrl', 'scope'] as const) if (flags[key] !== undefined) auth[key] = flags[key];
+  if (clientSecret !== undefined) auth.clientSecret = clientSecret;
+  if (refreshToken !== undefined) auth.refreshToken = refreshToken;
+  return auth;
+}
+
 async function connectionBody(name: string, flags: AddFlags): Promise<Record<string, unknown>> {
   if (flags.type === 'salesforce' || flags.type === 'postgres') return sourceConnectionBody(name, flags);
-  if (flags.host === undefined) throw new CliError('--host is required for an SMTP connection (or give --type salesforce or --type postgres).');
-  const body: Record<string, unknown> = {
-    name,
-    host: flags.host,
-    port: flags.port === undefined ? DEFAULT_PORT[flags.security] : wholeNumber(flags.port, '--port'),
-    security: flags.security,
-  };
-  if (flags.username !== undefined) body.username = flags.username;
-  const password = flags.passwordStdin ? await readPassword() : process.env.SMTPFLOW_SMTP_PASSWORD || undefined;
-  if (password !== undefined) body.password = password;
-  else if (flags.username !== undefined) process.stderr.write('smtpflow: note: --username without a password (give one with --password-stdin or SMTPFLOW_SMTP_PASSWORD).\n');
+  const oauth2 = flags.auth === 'oauth2';
+  // --provider fills in host, port and security on the server; without it they are needed here
+  const preset = oauth2 && flags.provider !== undefined && flags.host === undefined;
+  if (flags.host === undefined && !preset) throw new CliError('--host is required for an SMTP connection (or --auth oauth2 --provider microsoft|google, or --type salesforce|postgres).');
+  const security = flags.security ?? (preset ? undefined : 'starttls');
+  const body: Record<string, unknown> = { name };
+  if (flags.host !== undefined) body.host = flags.host;
+  if (flags.port !== undefined) body.port = wholeNumber(flags.port, '--port');
+  else if (security !== undefined && !preset) body.port = DEFAULT_PORT[security];
+  if (security !== undefined) body.security = security;
+  if (oauth2) {
+    body.auth = await oauth2Auth(flags);
+  } else {
+    if (flags.username !== undefined) body.username = flags.username;
+    const password = flags.passwordStdin ? await readPassword() : process.env.SMTPFLOW_SMTP_PASSWORD || undefined;
+    if (password !== undefined) body.password = password;
+    else if (flags.username !== undefined) process.stderr.write('smtpflow: note: --username without a password (give one with --password-stdin or SMTPFLOW_SMTP_PASSWORD).\n');
+  }
+  if (flags.dkimDomain !== undefined || flags.dkimSelector !== undefined || flags.dkimKey !== undefined) {
+    if (!flags.dkimDomain || !flags.dkimSelector || !flags.dkimKey) {
+      throw new CliError('DKIM needs --dkim-domain, --dkim-selector and --dkim-key together; or add the connection, then run: smtpflow connections dkim-keygen NAME.');
+    }
+    body.dkim = { domainName: flags.dkimDomain, keySelector: flags.dkimSelector, privateKey: readFile(flags.dkimKey, '--dkim-key') };
+  }
+  if (flags.envelopeFrom !== undefined) body.envelopeFrom = flags.envelopeFrom;
+  if (flags.clientName !== undefined) body.clientName = flags.clientName;
   if (flags.defaultFrom !== undefined) body.defaultFrom = flags.defaultFrom;
   if (flags.rejectUnauthorized !== undefined) body.rejectUnauthorized = flags.rejectUnauthorized;
-  if (flags.ca !== undefined) {
-    try {
-      body.ca = fs.readFileSync(flags.ca, 'utf8');
-    } catch (err) {
-      throw new CliError(`cannot read --ca ${flags.ca}: ${(err as Error).message}`);
-    }
-  }
+  if (flags.ca !== undefined) body.ca = readFile(flags.ca, '--ca');
   if (flags.maxConnections !== undefined) body.maxConnections = wholeNumber(flags.maxConnections, '--max-connections');
   if (flags.rateLimit !== undefined) body.rateLimit = parseRateLimit(flags.rateLimit);
   return body;
@@ -85,7 +132,7 @@ async function connectionBody(name: string, flags: AddFlags): Promise<Record<str
 const server = (c: Record<string, unknown>): string => (c.host ? `${String(c.host)}${c.port ? `:${String(c.port)}` : ''}` : c.loginUrl ? String(c.loginUrl) : '-');
 
 /** Known fields first, in the order a reader checks them; anything else the server adds after. */
-const SHOW_ORDER = ['name', 'type', 'host', 'port', 'security', 'username', 'defaultFrom', 'rejectUnauthorized', 'ca', 'maxConnections', 'rateLimit'];
+const SHOW_ORDER = ['name', 'type', 'host', 'port', 'security', 'username', 'auth', 'defaultFrom', 'envelopeFrom', 'clientName', 'dkim', 'rejectUnauthorized', 'ca', 'maxConnections', 'rateLimit'];
 const HIDDEN = new Set(['secretsSet', 'createdAt', 'updatedAt', 'version']);
 
 function describe(view: View): string {
@@ -113,16 +160,26 @@ export function testReport(name: string, report: TestReport): string {
 
 export function registerConnections(program: Command): void {
   const connections = oneLineUsageErrors(program.command('connections'))
-    .description('connections (SMTP servers, and Salesforce or PostgreSQL trigger sources): add, list, show, test, rm')
+    .description('connections (SMTP servers, and Salesforce or PostgreSQL trigger sources): add, list, show, test, dkim-keygen, rm')
     .addHelpText('after', EXIT_CODES_HELP);
 
   clientOptions(connections.command('add'))
     .argument('<name>', 'letters, digits, ".", "_" and "-"; how send commands and workflows refer to it')
     .description('add a connection: an SMTP server (the password is read from stdin or SMTPFLOW_SMTP_PASSWORD, never from a flag), or with --type a Salesforce org or PostgreSQL database that triggers watch')
     .addOption(new Option('--type <type>', 'smtp, or a trigger source: salesforce, postgres').choices(['smtp', 'salesforce', 'postgres']).default('smtp'))
-    .option('--host <host>', 'SMTP server host name (required for smtp)')
+    .option('--host <host>', 'SMTP server host name (required for smtp, unless --provider gives it)')
     .option('--port <port>', 'SMTP port (default 465 for tls, 587 for starttls, 25 for none)')
-    .addOption(new Option('--security <mode>', 'tls: implicit TLS; starttls: STARTTLS required, never clear text; none').choices(['starttls', 'tls', 'none']).default('starttls'))
+    .addOption(new Option('--security <mode>', 'tls: implicit TLS; starttls (the default): STARTTLS required, never clear text; none').choices(['starttls', 'tls', 'none']))
+    .addOption(new Option('--auth <type>', 'smtp: sign in with a password (the default) or OAuth2 (XOAUTH2: --username is the mailbox, with --client-id and --grant)').choices(['password', 'oauth2']))
+    .addOption(new Option('--provider <provider>', 'smtp OAuth2: fills in the server, token URL and scope').choices(['microsoft', 'google']))
+    .option('--tenant-id <tenant>', 'smtp OAuth2 with microsoft: the tenant (directory) ID or domain')
+    .option('--token-url <url>', 'smtp OAuth2: the token endpoint, for a provider not listed')
+    .option('--scope <scope>', 'smtp OAuth2: the scope, when not the provider\'s default')
+    .option('--dkim-domain <domain>', 'smtp DKIM: the signing domain (d=)')
+    .option('--dkim-selector <selector>', 'smtp DKIM: the selector (s=)')
+    .option('--dkim-key <file>', 'smtp DKIM: PEM file of the RSA private key (or make one later: smtpflow connections dkim-keygen NAME)')
+    .option('--envelope-from <address>', 'smtp: the MAIL FROM address (where bounces go) when it differs from From')
+    .option('--client-name <name>', 'smtp: the EHLO name (default: this machine\'s fully qualified name)')
     .option('--username <user>', 'SMTP AUTH user name (salesforce: the user of the jwt-bearer or password grant)')
     .option('--password-stdin', 'read the SMTP password from stdin (prompted without echo on a terminal); for salesforce and postgres the secret below')
     .option('--default-from <address>', 'sender used when a message has no From, e.g. "Robot <robot@example.com>"')
@@ -149,12 +206,19 @@ Examples:
       --username robot@example.com --password-stdin --default-from "Robot <robot@example.com>"
   $ smtpflow connections add gmail --host smtp.gmail.com --security tls --username me@gmail.com --password-stdin
   $ smtpflow connections add relay --host 10.0.0.5 --port 25 --security none --rate-limit 100/60
+  $ printf %s "$CLIENT_SECRET" | smtpflow connections add m365 --auth oauth2 --provider microsoft \\
+      --tenant-id contoso.onmicrosoft.com --client-id 00000000-… --username robot@contoso.com --password-stdin
+  $ printf %s "$REFRESH_TOKEN" | SMTPFLOW_OAUTH2_CLIENT_SECRET=… smtpflow connections add gmail-oauth \\
+      --auth oauth2 --provider google --client-id 1234-….apps.googleusercontent.com --username me@gmail.com --password-stdin
   $ printf %s "$SF_CONSUMER_SECRET" | smtpflow connections add crm --type salesforce \\
       --login-url https://example.my.salesforce.com --client-id 3MVG9… --password-stdin
   $ smtpflow connections add crm-jwt --type salesforce --grant jwt-bearer --client-id 3MVG9… \\
       --username integration@example.com --private-key ./server.key
   $ printf %s "$DATABASE_URL" | smtpflow connections add orders-db --type postgres --password-stdin
 ${SOURCE_SECRET_HELP}
+  smtp oauth2 --password-stdin reads the grant's secret: the client secret (client-credentials)
+              or the refresh token (refresh-token); or set SMTPFLOW_OAUTH2_CLIENT_SECRET,
+              SMTPFLOW_OAUTH2_REFRESH_TOKEN
 ${EXIT_CODES_HELP}`,
     )
     .action(
@@ -206,6 +270,26 @@ ${EXIT_CODES_HELP}`,
         if (flags.json) printJson(report);
         else out(testReport(name, report));
         if (!report.ok) process.exitCode = 1;
+      }),
+    );
+
+  clientOptions(connections.command('dkim-keygen'))
+    .argument('<name>')
+    .description('create a 2048-bit DKIM key for an SMTP connection (it signs every message from now on) and print the DNS TXT record to publish')
+    .option('--domain <domain>', 'the signing domain (default: the domain of the connection\'s defaultFrom)')
+    .option('--selector <selector>', 'the selector (default: smtpflow-<date>-<time>, a new DNS name for every key)')
+    .option('--json', 'print the API answer as JSON')
+    .addHelpText('after', `\nExample:\n  $ smtpflow connections dkim-keygen office --domain example.com\n${EXIT_CODES_HELP}`)
+    .action(
+      action(async (name: string, flags: ClientFlags & { domain?: string; selector?: string; json?: boolean }) => {
+        const body: Record<string, string> = {};
+        if (flags.domain !== undefined) body.domainName = flags.domain;
+        if (flags.selector !== undefined) body.keySelector = flags.selector;
+        const { body: record } = await new ApiClient(flags).request<Record<string, string>>('POST', `/connections/${enc(name)}/dkim/keygen`, body);
+        if (flags.json) return printJson(record);
+        out(`created a 2048-bit DKIM key for ${name} (d=${record.domainName}, s=${record.keySelector}); it signs every message from now on.`);
+        out('Publish this TXT record (receivers check the signatures against it):');
+        out(fields([['name', record.name], ['value', record.value], ['zone file', record.zoneFileLine]]));
       }),
     );
 

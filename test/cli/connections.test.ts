@@ -12,6 +12,7 @@ import { cliFor, oneLineError, type CliResult } from './util.js';
 
 const PASSWORD = 'cli-Pa$$word-5d1e9b';
 const ENV_PASSWORD = 'env-Pa$$word-77c0aa';
+const CLIENT_SECRET = 'oauth-Client~Secret-3e9a';
 
 describe('smtpflow connections (CLI against a real server)', () => {
   let t: TestApp;
@@ -66,6 +67,27 @@ describe('smtpflow connections (CLI against a real server)', () => {
     assert.equal(view.port, 465);
     assert.equal(view.rejectUnauthorized, undefined, 'not given, so left to the server default');
     assert.deepEqual(view.secretsSet, ['password']);
+  });
+
+  test('add --auth oauth2 --provider microsoft takes the server from the preset and the client secret from stdin; dkim-keygen prints the record', async () => {
+    const r = await run(
+      ['connections', 'add', 'm365', '--auth', 'oauth2', '--provider', 'microsoft', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'daemon', '--username', 'robot@contoso.com', '--password-stdin'],
+      { input: `${CLIENT_SECRET}\n` },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^added connection m365 \(smtp\.office365\.com:587, starttls\)$/m);
+    const view = (await t.api('GET', '/api/v1/connections/m365')).body;
+    assert.deepEqual(view.auth, { type: 'oauth2', user: 'robot@contoso.com', clientId: 'daemon', provider: 'microsoft', tenantId: 'contoso.onmicrosoft.com' });
+    assert.deepEqual(view.secretsSet, ['auth.clientSecret']);
+
+    const keygen = await run(['connections', 'dkim-keygen', 'm365', '--domain', 'contoso.com', '--selector', 's1']);
+    assert.equal(keygen.code, 0, keygen.stderr);
+    assert.match(keygen.stdout, /^name:\s+s1\._domainkey\.contoso\.com$/m);
+    assert.match(keygen.stdout, /^value:\s+v=DKIM1; k=rsa; p=[A-Za-z0-9+/]{300,}=*$/m);
+    const shown = await run(['connections', 'show', 'm365']);
+    assert.match(shown.stdout, /^dkim:\s+\{"domainName":"contoso\.com","keySelector":"s1"\}$/m);
+    assert.match(shown.stdout, /^secrets set:\s+auth\.clientSecret, dkim\.privateKey$/m);
+    await t.api('DELETE', '/api/v1/connections/m365');
   });
 
   test('list prints a table, and --json the API answer', async () => {
@@ -159,6 +181,6 @@ describe('smtpflow connections (CLI against a real server)', () => {
 
   test('no password ever appears in CLI output or the server log', () => {
     const everything = outputs.map((o) => o.stdout + o.stderr).join('\n') + t.logs();
-    for (const secret of [PASSWORD, ENV_PASSWORD]) assert.equal(everything.includes(secret), false);
+    for (const secret of [PASSWORD, ENV_PASSWORD, CLIENT_SECRET, 'PRIVATE KEY']) assert.equal(everything.includes(secret), false);
   });
 });
