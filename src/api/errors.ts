@@ -47,7 +47,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       appError = new AppError(415, 'UnsupportedMediaType', 'Send the body as JSON with the header Content-Type: application/json.');
     } else if (err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError) {
-      appError = new AppError(400, 'InvalidJson', 'The request body is not valid JSON; check quotes, commas and brackets.');
+      // Fastify's parser also lands here for '__proto__' and 'constructor.prototype' keys, which it refuses to keep Object.prototype safe.
+      appError = new AppError(400, 'InvalidJson', "The request body is not valid JSON, or uses '__proto__' or 'constructor' as a property name (refused); check quotes, commas, brackets and property names.");
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       appError = new AppError(err.statusCode, 'BadRequest', err.message);
     } else {
