@@ -94,6 +94,9 @@ export async function ensureCapture(client: pg.Client, table: TableInfo): Promis
   if (problem) throw new SqlSourceError(problem);
   await client.query('BEGIN');
   try {
+    // CREATE TRIGGER waits for transactions inserting into the table, and inserts queue behind it:
+    // rather than stall the application behind a long transaction, give up and try at the next poll.
+    await client.query(`SET LOCAL lock_timeout = '3s'`);
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('smtpflow.capture'))`);
     const now = await captureState(client, table);
     if (!now.schema) await client.query(`CREATE SCHEMA ${CAPTURE_SCHEMA}`);
@@ -141,7 +144,8 @@ export async function ensureCapture(client: pg.Client, table: TableInfo): Promis
 
 /**
  * Records how far a consumer (one workflow trigger) has read, and deletes the entries of the
- * table that every consumer that polled lately has passed.
+ * table that every consumer that polled lately has passed, and those of tables no consumer
+ * watches any more (their trigger stays until someone drops it: see the README).
  */
 export async function consumed(client: pg.Client, consumer: string, table: TableInfo, snapshot: string): Promise<void> {
   await client.query(
@@ -154,4 +158,5 @@ export async function consumed(client: pg.Client, consumer: string, table: Table
     `DELETE FROM ${CAPTURE_SCHEMA}.new_rows WHERE rel = $1 AND xid < (SELECT min(horizon) FROM ${CAPTURE_SCHEMA}.consumers WHERE rel = $1)`,
     [table.oid],
   );
+  await client.query(`DELETE FROM ${CAPTURE_SCHEMA}.new_rows l WHERE NOT EXISTS (SELECT 1 FROM ${CAPTURE_SCHEMA}.consumers c WHERE c.rel = l.rel)`);
 }

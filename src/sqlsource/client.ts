@@ -121,6 +121,8 @@ export function describeError(conn: PgConnection, err: unknown, database?: strin
       return { code: 'DatabaseNotFound', message: `PostgreSQL at ${where} has no database named '${t.database}'.`, fix: `Create it (CREATE DATABASE), or fix the database name in the connectionString (${PATCH(conn)}) or in the trigger's path.` };
     case '42501':
       return { code: 'PermissionDenied', message: `User '${t.user}' lacks a privilege: ${raw}.`, fix: 'Grant it to that user (GRANT …), or connect as a user that has it.' };
+    case '55P03':
+      return { code: 'TableBusy', message: `A long transaction holds the table, so smtpflow could not install its insert trigger without making the application's inserts wait.`, fix: 'Nothing to do: smtpflow tries again at the next poll (end long transactions on the table if it keeps happening).' };
     case '57P03':
       return { code: 'ServerStarting', message: `PostgreSQL at ${where} is starting up or shutting down.`, fix: 'Try again in a moment.' };
     default:

@@ -59,9 +59,10 @@ export async function startWatch(conn: PgConnection, where: WatchTarget, label: 
     async (client) => {
       const table = await requireWatchableTable(client, where.table, conn.schema ?? 'public');
       await ensureCapture(client, table);
-      const state: WatchState = { consumer: `${label}/${crypto.randomBytes(6).toString('hex')}`, since: await currentSnapshot(client) };
-      await consumed(client, state.consumer, table, state.since);
-      return state;
+      const consumer = `${label}/${crypto.randomBytes(6).toString('hex')}`;
+      // Registered before the starting snapshot is taken: from then on no other poll prunes what this one will read.
+      await consumed(client, consumer, table, await currentSnapshot(client));
+      return { consumer, since: await currentSnapshot(client) };
     },
     where.database,
   );

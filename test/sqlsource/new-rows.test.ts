@@ -117,7 +117,7 @@ describe('SQL trigger: When an item is created (postgres)', () => {
 
   test('across an app restart no row is missed or doubled', async () => {
     await createOrders('tickets');
-    await save(newRowWorkflow('tickets-mail', 'public.tickets', 'Ticket', CONNECTIONS));
+    await save(newRowWorkflow('tickets-mail', 'public.tickets', 'Ticket', CONNECTIONS, { queries: { $select: 'id, email' } }));
     await polls('tickets-mail', 1);
     await insert('tickets', 5);
     await waitFor(() => emailed('Ticket').length === 5, { message: 'tickets 1–5', timeoutMs: 15_000 });
@@ -136,6 +136,9 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     await polls('tickets-mail');
     assert.deepEqual(emailed('Ticket'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.deepEqual(sink.count('Ticket #').doubled, []);
+    const [last] = (await t.api('GET', '/api/v1/workflows/tickets-mail/runs?limit=1')).body.runs;
+    const run = (await t.api('GET', `/api/v1/workflows/tickets-mail/runs/${last.id}`)).body;
+    assert.deepEqual(Object.keys(run.trigger.outputs.body), ['id', 'email'], '$select keeps the listed columns only');
   });
 
   // 10,000 runs take a while on two cores: once per CI run is enough, in the PostgreSQL pass.
