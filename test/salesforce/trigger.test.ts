@@ -166,9 +166,9 @@ describe('Salesforce "When a record is created" (Logic Apps form) against a loca
     await waitFor("Mary's email", async () => (await subjects('Limits: ')).length >= 2, 30_000);
     assert.ok(sf.requests.some((r) => r.status === 503));
     assert.deepEqual(await subjects('Limits: '), ['Limits: Lise', 'Limits: Mary']);
-    const runs = await waitFor('both runs to end', async () => {
+    const runs: Array<{ status: string }> = await waitFor('both runs to end', async () => {
       const all = await runsOf(t!, 'limits');
-      return all.every((r) => r.status !== 'Running') && all;
+      return all.every((r) => r.status !== 'Running') ? all : undefined;
     });
     assert.deepEqual(runs.map((r) => r.status), ['Succeeded', 'Succeeded'], 'no run failed');
     await disable('limits');

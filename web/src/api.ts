@@ -2,6 +2,8 @@ import { getKey, signalUnauthorized } from './auth';
 import type {
   Connection,
   ConnectionInput,
+  ObjectField,
+  WatchableObject,
   ConnectionTestReport,
   InboxMessage,
   InboxSummary,
@@ -76,10 +78,12 @@ export const api = {
   connections: {
     list: () => request<Connection[]>('GET', '/connections'),
     get: (name: string) => request<Connection>('GET', `/connections/${enc(name)}`),
-    create: (input: ConnectionInput) => request<Connection>('POST', '/connections', input),
+    create: (input: ConnectionInput | Record<string, unknown>) => request<Connection>('POST', '/connections', input),
     update: (name: string, patch: Partial<ConnectionInput> | Record<string, unknown>) => request<Connection>('PATCH', `/connections/${enc(name)}`, patch),
     remove: (name: string) => request<void>('DELETE', `/connections/${enc(name)}`),
     test: (name: string) => request<ConnectionTestReport>('POST', `/connections/${enc(name)}/test`, {}),
+    objects: (name: string) => request<WatchableObject[]>('GET', `/connections/${enc(name)}/objects`),
+    fields: (name: string, object: string) => request<ObjectField[]>('GET', `/connections/${enc(name)}/objects/${enc(object)}/fields`),
   },
   messages: {
     list: (status?: string, cursor?: string) => {

@@ -2,6 +2,7 @@
  * source of truth; these mirror only the fields the pages show. */
 
 export type Security = 'starttls' | 'tls' | 'none';
+export type ConnectionType = 'smtp' | 'salesforce' | 'postgres';
 
 export interface ConnectionInput {
   name: string;
@@ -25,6 +26,26 @@ export interface Connection extends Partial<Omit<ConnectionInput, 'password' | '
   secretsSet: string[];
   createdAt: string;
   updatedAt: string;
+  /** salesforce (secrets never come back) */
+  loginUrl?: string;
+  instanceUrl?: string;
+  apiVersion?: string;
+  auth?: { type?: string; clientId?: string; username?: string; audience?: string };
+  /** postgres */
+  schema?: string;
+  ssl?: 'disable' | 'require' | 'verify-full';
+}
+
+/** What a trigger source offers to watch (GET /connections/{name}/objects) and the fields of one (…/{object}/fields). */
+export interface WatchableObject {
+  name: string;
+  label?: string;
+}
+
+export interface ObjectField {
+  name: string;
+  label?: string;
+  type?: string;
 }
 
 export interface ConnectionTestStep {

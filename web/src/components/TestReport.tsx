@@ -10,6 +10,12 @@ const STEP_LABEL: Record<string, string> = {
   'auth-mechanisms': 'Authentication methods offered',
   auth: 'Log in (AUTH)',
   'mail-from': 'MAIL FROM accepted',
+  login: 'Log in (OAuth token)',
+  objects: 'List what triggers can watch',
+  connect: 'Connect to the database',
+  server: 'Server version',
+  tables: 'List the tables',
+  capture: 'Permission to capture new rows',
 };
 
 /** The connection test, step by step, as the server reported it. */

@@ -8,10 +8,11 @@ import type { WorkflowBody } from '../types';
 import { ActionList } from './ActionList';
 import { TRIGGERS } from './catalog';
 import { CodeView, parseCode } from './CodeView';
-import { ConnectionsContext, DefinitionContext, ParametersContext, ProblemsContext } from './context';
+import { ConnectionsContext, DefinitionContext, ParametersContext, ProblemsContext, SourceFieldsContext } from './context';
 import { Field } from './Field';
 import { concerns, emptyDefinition } from './model';
 import { Picker } from './Picker';
+import { connectionNameOf, sourceInfo } from './sourceTriggers';
 import { TriggerCard } from './TriggerCard';
 
 /** Survives the remount that follows the first save of a new workflow (its URL changes). */
@@ -55,9 +56,16 @@ export function DesignerPage({ name }: { name?: string }) {
   }, [dirty]);
 
   const connectionsState = useMemo(
-    () => ({ names: (connections.data ?? []).filter((c) => c.type === 'smtp').map((c) => c.name), loaded: connections.data !== undefined, reload: connections.reload }),
+    () => ({ all: connections.data ?? [], loaded: connections.data !== undefined, reload: connections.reload }),
     [connections.data, connections.reload],
   );
+
+  // A connector trigger's object fields are its dynamic content.
+  const source = sourceInfo(trigger);
+  const sourceConnection = source ? connectionNameOf(draft?.parameters ?? {}, source.key) : undefined;
+  const sourceObject = source?.object || undefined;
+  const sourceFields = useResource(() => (sourceConnection && sourceObject ? api.connections.fields(sourceConnection, sourceObject) : Promise.resolve(undefined)), [sourceConnection, sourceObject]);
+  const sourceFieldsState = useMemo(() => ({ fields: sourceFields.data, error: sourceFields.error }), [sourceFields.data, sourceFields.error]);
 
   if (name && loaded.error) return <section className="page"><ErrorBox error={loaded.error} /></section>;
   if (!draft) return <section className="page"><p className="muted">Loading…</p></section>;
@@ -118,51 +126,53 @@ export function DesignerPage({ name }: { name?: string }) {
     <ConnectionsContext.Provider value={connectionsState}>
       <ParametersContext.Provider value={{ parameters: draft.parameters ?? {}, setParameters: (parameters) => change({ ...draft, parameters }) }}>
         <DefinitionContext.Provider value={draft.definition}>
-          <ProblemsContext.Provider value={problems}>
-            <section className="page designer" aria-labelledby="designer-title">
-              <div className="page-head">
-                <h1 id="designer-title">{name ?? 'New workflow'}</h1>
-                <div className="actions">
-                  <div className="segmented" role="group" aria-label="View">
-                    <button type="button" aria-pressed={view === 'designer'} onClick={() => switchView('designer')}>
-                      Designer
-                    </button>
-                    <button type="button" aria-pressed={view === 'code'} onClick={() => switchView('code')}>
-                      Code view
+          <SourceFieldsContext.Provider value={sourceFieldsState}>
+            <ProblemsContext.Provider value={problems}>
+              <section className="page designer" aria-labelledby="designer-title">
+                <div className="page-head">
+                  <h1 id="designer-title">{name ?? 'New workflow'}</h1>
+                  <div className="actions">
+                    <div className="segmented" role="group" aria-label="View">
+                      <button type="button" aria-pressed={view === 'designer'} onClick={() => switchView('designer')}>
+                        Designer
+                      </button>
+                      <button type="button" aria-pressed={view === 'code'} onClick={() => switchView('code')}>
+                        Code view
+                      </button>
+                    </div>
+                    <button type="button" className="primary" onClick={save} disabled={saving}>
+                      {saving ? 'Saving…' : 'Save'}
                     </button>
                   </div>
-                  <button type="button" className="primary" onClick={save} disabled={saving}>
-                    {saving ? 'Saving…' : 'Save'}
-                  </button>
                 </div>
-              </div>
-              {name && <WorkflowTabs name={name} current="designer" />}
-              <p className="save-status" role="status">
-                {status ?? (dirty ? 'Unsaved changes.' : '')}
-              </p>
-              {saveError !== undefined && <ProblemList error={saveError} problems={problems} />}
-              <div className="designer-body">
-                {!name && (
-                  <Field path="name" label="Workflow name" exact hint="Letters, digits, “.”, “_” and “-”; it cannot be changed later.">
-                    {(p) => <input {...p} value={draft.name} onChange={(e) => change({ ...draft, name: e.target.value })} placeholder="e.g. new-lead-email" />}
-                  </Field>
-                )}
-                {view === 'code' ? (
-                  <CodeView text={code} onChange={(t) => { setCode(t); setDirty(true); }} error={codeError} />
-                ) : !trigger ? (
-                  <div className="flow-start">
-                    <p>Every workflow starts with a trigger: what makes it run.</p>
-                    <Picker entries={TRIGGERS} label="Search triggers" onPick={(e) => setDefinition({ triggers: { [e.name]: e.create() } })} />
-                  </div>
-                ) : (
-                  <div className="canvas">
-                    <TriggerCard name={triggerName} trigger={trigger} callbackUrl={dirty ? undefined : callbackUrl} onChange={(t) => setDefinition({ triggers: { ...draft.definition.triggers, [triggerName]: t } })} onReplace={() => setDefinition({ triggers: {} })} />
-                    <ActionList where="workflow" actions={draft.definition.actions ?? {}} path="definition.actions" onChange={(actions) => setDefinition({ actions })} />
-                  </div>
-                )}
-              </div>
-            </section>
-          </ProblemsContext.Provider>
+                {name && <WorkflowTabs name={name} current="designer" />}
+                <p className="save-status" role="status">
+                  {status ?? (dirty ? 'Unsaved changes.' : '')}
+                </p>
+                {saveError !== undefined && <ProblemList error={saveError} problems={problems} />}
+                <div className="designer-body">
+                  {!name && (
+                    <Field path="name" label="Workflow name" exact hint="Letters, digits, “.”, “_” and “-”; it cannot be changed later.">
+                      {(p) => <input {...p} value={draft.name} onChange={(e) => change({ ...draft, name: e.target.value })} placeholder="e.g. new-lead-email" />}
+                    </Field>
+                  )}
+                  {view === 'code' ? (
+                    <CodeView text={code} onChange={(t) => { setCode(t); setDirty(true); }} error={codeError} />
+                  ) : !trigger ? (
+                    <div className="flow-start">
+                      <p>Every workflow starts with a trigger: what makes it run.</p>
+                      <Picker entries={TRIGGERS} label="Search triggers" onPick={(e) => setDefinition({ triggers: { [e.name]: e.create() } })} />
+                    </div>
+                  ) : (
+                    <div className="canvas">
+                      <TriggerCard name={triggerName} trigger={trigger} callbackUrl={dirty ? undefined : callbackUrl} onChange={(t) => setDefinition({ triggers: { ...draft.definition.triggers, [triggerName]: t } })} onReplace={() => setDefinition({ triggers: {} })} />
+                      <ActionList where="workflow" actions={draft.definition.actions ?? {}} path="definition.actions" onChange={(actions) => setDefinition({ actions })} />
+                    </div>
+                  )}
+                </div>
+              </section>
+            </ProblemsContext.Provider>
+          </SourceFieldsContext.Provider>
         </DefinitionContext.Provider>
       </ParametersContext.Provider>
     </ConnectionsContext.Provider>

@@ -1,6 +1,4 @@
-import { useContext, useState } from 'react';
-import { ConnectionForm } from '../components/ConnectionForm';
-import { ConnectionsContext, ParametersContext } from './context';
+import { ApiConnectionPicker, ConnectionPicker } from './ConnectionPicker';
 import { ExpressionInput } from './ExpressionInput';
 import { Field } from './Field';
 import { AttachmentsEditor } from './AttachmentsEditor';
@@ -59,65 +57,4 @@ export function SendEmailCard({ action, path, onChange }: { action: any; path: s
       <AttachmentsEditor path={`${base}.Attachments`} value={fields.Attachments} onChange={(v) => setField('Attachments', v)} />
     </div>
   );
-}
-
-function ConnectionPicker({ path, value, onChange }: { path: string; value: string; onChange: (name: string) => void }) {
-  const connections = useContext(ConnectionsContext);
-  const none = connections.loaded && connections.names.length === 0;
-  const [creating, setCreating] = useState(false);
-  const showForm = creating || none;
-  return (
-    <div className="connection-picker">
-      {!none && (
-        <Field path={path} label="Connection">
-          {(p) => (
-            <select {...p} value={value} onChange={(e) => onChange(e.target.value)}>
-              <option value="">Choose an SMTP connection…</option>
-              {connections.names.map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
-              {value && !connections.names.includes(value) && <option value={value}>{value} (missing)</option>}
-            </select>
-          )}
-        </Field>
-      )}
-      {none && <p className="notice">No SMTP connection yet: create one here to send email through it.</p>}
-      {!showForm && (
-        <button type="button" className="link-button" onClick={() => setCreating(true)}>
-          + New connection
-        </button>
-      )}
-      {showForm && (
-        <div className="inline-connection" role="region" aria-label="Create a connection">
-          <ConnectionForm
-            compact
-            onSaved={async (c) => {
-              await connections.reload();
-              onChange(c.name);
-              setCreating(false);
-            }}
-            onCancel={none ? undefined : () => setCreating(false)}
-          />
-        </div>
-      )}
-    </div>
-  );
-}
-
-/**
- * Logic Apps' form names the connection through `$connections`:
- * `@parameters('$connections')['smtp']['connectionId']` → `parameters.$connections.value.smtp`.
- */
-function ApiConnectionPicker({ path, reference }: { path: string; reference: unknown }) {
-  const { parameters, setParameters } = useContext(ParametersContext);
-  const key = typeof reference === 'string' ? /\$connections'\s*\)\s*\??\[\s*'([^']+)'/.exec(reference)?.[1] : undefined;
-  if (!key) return <p className="muted">Connection: {String(reference ?? 'none')} (edit it in the code view).</p>;
-  const entries = parameters.$connections?.value ?? {};
-  const entry = entries[key] ?? {};
-  const current: string = entry.connectionName ?? (typeof entry.connectionId === 'string' ? entry.connectionId.split('/').filter(Boolean).pop() : '') ?? '';
-  const set = (name: string): void =>
-    setParameters({ ...parameters, $connections: { ...(parameters.$connections ?? {}), value: { ...entries, [key]: { ...entry, connectionName: name } } } });
-  return <ConnectionPicker path={`${path}.inputs.host.connection.name`} value={current} onChange={set} />;
 }

@@ -2,14 +2,16 @@ import { useState } from 'react';
 import { Field } from './Field';
 import { useProblems } from './context';
 import { schemaFromSample, seg, title } from './model';
-
-const FREQUENCIES = ['Second', 'Minute', 'Hour', 'Day', 'Week', 'Month'];
+import { RecurrenceEditor } from './RecurrenceEditor';
+import { SourceTriggerFields } from './SourceTriggerFields';
+import { sourceInfo } from './sourceTriggers';
 
 export function TriggerCard({ name, trigger, onChange, onReplace, callbackUrl }: { name: string; trigger: any; onChange: (t: any) => void; onReplace: () => void; callbackUrl?: string }) {
   const path = `definition.triggers${seg(name)}`;
   const type = String(trigger?.type ?? '').toLowerCase();
   const own = useProblems(path, true).concat(useProblems(`${path}.type`));
-  const label = type === 'request' ? 'When a HTTP request is received' : type === 'recurrence' ? 'Recurrence' : type === 'httppoll' ? 'When an item is created' : trigger?.type;
+  const source = sourceInfo(trigger);
+  const label = type === 'request' ? 'When a HTTP request is received' : type === 'recurrence' ? 'Recurrence' : type === 'httppoll' ? 'When an item is created' : source ? source.title : trigger?.type;
   return (
     <section className="card step-card trigger-card" aria-label={`Trigger: ${label}`} data-path={path}>
       <div className="card-head">
@@ -28,6 +30,7 @@ export function TriggerCard({ name, trigger, onChange, onReplace, callbackUrl }:
       {type === 'request' && <RequestFields path={path} trigger={trigger} onChange={onChange} callbackUrl={callbackUrl} />}
       {type === 'recurrence' && <RecurrenceFields path={path} trigger={trigger} onChange={onChange} />}
       {type === 'httppoll' && <HttpPollFields path={path} trigger={trigger} onChange={onChange} />}
+      {source && <SourceTriggerFields path={path} trigger={trigger} onChange={onChange} />}
     </section>
   );
 }
@@ -113,37 +116,6 @@ function SchemaEditor({ path, label, schema, onChange }: { path: string; label: 
         </div>
       )}
     </>
-  );
-}
-
-function RecurrenceEditor({ path, recurrence, onChange }: { path: string; recurrence: any; onChange: (r: any) => void }) {
-  const r = recurrence ?? {};
-  const set = (key: string, value: unknown): void => {
-    const next = { ...r, [key]: value };
-    if (value === '' || value === undefined) delete next[key];
-    onChange(next);
-  };
-  return (
-    <div className="grid-2">
-      <Field path={`${path}.interval`} label="Interval">
-        {(p) => <input {...p} inputMode="numeric" value={String(r.interval ?? '')} onChange={(e) => set('interval', /^\d+$/.test(e.target.value) ? Number(e.target.value) : e.target.value)} />}
-      </Field>
-      <Field path={`${path}.frequency`} label="Frequency">
-        {(p) => (
-          <select {...p} value={r.frequency ?? 'Hour'} onChange={(e) => set('frequency', e.target.value)}>
-            {FREQUENCIES.map((f) => (
-              <option key={f}>{f}</option>
-            ))}
-          </select>
-        )}
-      </Field>
-      <Field path={`${path}.startTime`} label="Start time" hint="e.g. 2026-01-01T09:00:00">
-        {(p) => <input {...p} value={r.startTime ?? ''} onChange={(e) => set('startTime', e.target.value)} />}
-      </Field>
-      <Field path={`${path}.timeZone`} label="Time zone" hint="e.g. Europe/Paris or W. Europe Standard Time">
-        {(p) => <input {...p} value={r.timeZone ?? ''} onChange={(e) => set('timeZone', e.target.value)} />}
-      </Field>
-    </div>
   );
 }
 

@@ -1,4 +1,5 @@
 /* What "search triggers" and "Add an action" can find, with the definition each one starts from. */
+import { newSourceTrigger } from './sourceTriggers';
 
 export interface CatalogEntry {
   id: string;
@@ -12,6 +13,30 @@ export interface CatalogEntry {
 }
 
 export const TRIGGERS: CatalogEntry[] = [
+  {
+    id: 'salesforce-created',
+    title: 'Salesforce - When a record is created',
+    description: 'Runs once for every new record of an object type (Lead, Account…) in a Salesforce org.',
+    keywords: 'salesforce record object created new lead account contact opportunity crm',
+    name: 'When_a_record_is_created',
+    create: () => newSourceTrigger('salesforce', 'onnewitems'),
+  },
+  {
+    id: 'salesforce-modified',
+    title: 'Salesforce - When a record is modified',
+    description: 'Runs once for every change to a record of an object type in a Salesforce org.',
+    keywords: 'salesforce record object modified changed updated lead account crm',
+    name: 'When_a_record_is_modified',
+    create: () => newSourceTrigger('salesforce', 'onupdateditems'),
+  },
+  {
+    id: 'sql-created',
+    title: 'SQL - When an item is created',
+    description: 'Runs once for every new row of a table in a PostgreSQL database.',
+    keywords: 'sql postgres postgresql database table row item created new insert',
+    name: 'When_an_item_is_created_(V2)',
+    create: () => newSourceTrigger('sql'),
+  },
   {
     id: 'request',
     title: 'Request - When a HTTP request is received',
@@ -32,7 +57,7 @@ export const TRIGGERS: CatalogEntry[] = [
     id: 'httppoll',
     title: 'HTTP - When an item is created',
     description: 'Polls a JSON endpoint and runs once for every new item in it.',
-    keywords: 'http poll item created new record object salesforce feed list',
+    keywords: 'http poll item created new record object feed list json',
     name: 'When_an_item_is_created',
     create: () => ({ type: 'HttpPoll', inputs: { uri: 'https://', method: 'GET', itemsPath: '', idField: 'id' }, recurrence: { frequency: 'Minute', interval: 5 } }),
   },

@@ -1,6 +1,6 @@
 import { createContext, useContext, useMemo } from 'react';
 import type { Problem } from '../api';
-import type { Definition } from '../types';
+import type { Definition, ObjectField } from '../types';
 import { actionTokens, triggerTokens } from './tokens';
 
 /** Validation problems of the last Save, each shown at the field whose JSON path it names. */
@@ -19,6 +19,9 @@ export interface Token {
   hint?: string;
 }
 
+/** The fields of the object a connector trigger watches (GET …/objects/{object}/fields): the trigger's dynamic content. */
+export const SourceFieldsContext = createContext<{ fields?: ObjectField[]; error?: unknown }>({});
+
 /** Dynamic content that only some fields see: the item of the Foreach they sit in. */
 export const LoopTokensContext = createContext<Token[]>([]);
 /** The workflow definition being edited, and the action a field belongs to. */
@@ -30,21 +33,22 @@ export function useTokens(): Token[] {
   const definition = useContext(DefinitionContext);
   const loop = useContext(LoopTokensContext);
   const current = useContext(CurrentActionContext);
+  const source = useContext(SourceFieldsContext);
   return useMemo(() => {
     const [name, trigger] = Object.entries(definition.triggers ?? {})[0] ?? [];
-    const all = [...loop, ...(name ? triggerTokens(name, trigger) : []), ...actionTokens(definition.actions ?? {}, current)];
+    const all = [...loop, ...(name ? triggerTokens(name, trigger, source.fields) : []), ...actionTokens(definition.actions ?? {}, current)];
     const seen = new Set<string>();
     return all.filter((t) => !seen.has(t.expression) && seen.add(t.expression));
-  }, [definition, loop, current]);
+  }, [definition, loop, current, source]);
 }
 
-/** SMTP connections, and a way to refresh them once one is created inline. */
+/** Connections (each step picks those of its type), and a way to refresh them once one is created inline. */
 export interface ConnectionsState {
-  names: string[];
+  all: Array<{ name: string; type: string }>;
   loaded: boolean;
   reload: () => Promise<void>;
 }
-export const ConnectionsContext = createContext<ConnectionsState>({ names: [], loaded: false, reload: async () => {} });
+export const ConnectionsContext = createContext<ConnectionsState>({ all: [], loaded: false, reload: async () => {} });
 
 /** The workflow's parameters (`$connections`), for Logic Apps' ApiConnection form of Send Email. */
 export interface ParametersState {

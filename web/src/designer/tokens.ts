@@ -1,5 +1,7 @@
+import type { ObjectField } from '../types';
 import type { Token } from './context';
 import { childScopes, title } from './model';
+import { sourceInfo } from './sourceTriggers';
 
 const quote = (k: string): string => `'${k.replace(/'/g, "''")}'`;
 
@@ -26,11 +28,17 @@ export function triggerSchema(trigger: any): any {
 
 const TRIGGER_TITLE: Record<string, string> = { request: 'When a HTTP request is received', recurrence: 'Recurrence', httppoll: 'When an item is created' };
 
-export function triggerTokens(name: string, trigger: any): Token[] {
+/** The trigger's dynamic content; `fields` are those of the object a connector trigger watches. */
+export function triggerTokens(name: string, trigger: any, fields?: ObjectField[]): Token[] {
   if (!trigger) return [];
   const type = String(trigger.type ?? '').toLowerCase();
-  const group = TRIGGER_TITLE[type] ?? title(name);
+  const source = sourceInfo(trigger);
+  const group = source?.title ?? TRIGGER_TITLE[type] ?? title(name);
   const out: Token[] = [];
+  if (source) {
+    for (const f of fields ?? []) out.push({ group, label: f.label ?? f.name, expression: `triggerBody()?[${quote(f.name)}]`, hint: f.type });
+    out.push({ group, label: source.kind === 'salesforce' ? 'Record' : 'Row', expression: 'triggerBody()', hint: 'the whole item' });
+  }
   if (type === 'request' || type === 'httppoll') {
     out.push(...schemaTokens(triggerSchema(trigger), 'triggerBody()', group));
     out.push({ group, label: type === 'request' ? 'Body' : 'Item', expression: 'triggerBody()', hint: 'the whole JSON' });

@@ -7,6 +7,7 @@ import { useResource } from '../hooks';
 import type { Connection, ConnectionTestReport } from '../types';
 
 const SECURITY: Record<string, string> = { starttls: 'STARTTLS', tls: 'TLS', none: 'no encryption' };
+const GRANTS: Record<string, string> = { clientCredentials: 'client credentials', jwtBearer: 'JWT bearer', refreshToken: 'refresh token', password: 'user name and password' };
 
 export function ConnectionsPage() {
   const list = useResource(() => api.connections.list(), []);
@@ -25,7 +26,7 @@ export function ConnectionsPage() {
           + New connection
         </button>
       </div>
-      <p className="muted">SMTP servers that workflows and the API send through.</p>
+      <p className="muted">SMTP servers that workflows and the API send through, and the Salesforce orgs and PostgreSQL databases whose new records start workflows.</p>
       {editing === 'new' && <ConnectionForm onSaved={saved} onCancel={() => setEditing(null)} />}
       <ErrorBox error={list.error} />
       {list.loading && !list.data && <p className="muted">Loading…</p>}
@@ -82,7 +83,26 @@ function ConnectionItem({ connection: c, onEdit, onDeleted }: { connection: Conn
         <h2>{c.name}</h2>
         <span className="tag">{c.type}</span>
       </div>
-      {c.type === 'smtp' ? (
+      {c.type === 'salesforce' && (
+        <dl className="facts">
+          <dt>Login</dt>
+          <dd>{c.loginUrl}</dd>
+          <dt>Sign in with</dt>
+          <dd>
+            {GRANTS[c.auth?.type ?? ''] ?? c.auth?.type}
+            {c.auth?.username && ` as ${c.auth.username}`}
+          </dd>
+        </dl>
+      )}
+      {c.type === 'postgres' && (
+        <dl className="facts">
+          <dt>Database</dt>
+          <dd>{c.secretsSet.includes('connectionString') ? 'connection string set (stored encrypted)' : 'no connection string'}</dd>
+          <dt>Schema</dt>
+          <dd>{c.schema || 'public'}</dd>
+        </dl>
+      )}
+      {c.type === 'smtp' && (
         <dl className="facts">
           <dt>Server</dt>
           <dd>
@@ -94,20 +114,14 @@ function ConnectionItem({ connection: c, onEdit, onDeleted }: { connection: Conn
           <dt>Default sender</dt>
           <dd>{c.defaultFrom || '—'}</dd>
         </dl>
-      ) : (
-        <p className="muted">A {c.type} trigger source.</p>
       )}
       <div className="actions">
-        {c.type === 'smtp' && (
-          <button type="button" onClick={test} disabled={busy !== null}>
-            {busy === 'test' ? 'Testing…' : 'Test'}
-          </button>
-        )}
-        {c.type === 'smtp' && (
-          <button type="button" onClick={onEdit} disabled={busy !== null}>
-            Edit
-          </button>
-        )}
+        <button type="button" onClick={test} disabled={busy !== null}>
+          {busy === 'test' ? 'Testing…' : 'Test'}
+        </button>
+        <button type="button" onClick={onEdit} disabled={busy !== null}>
+          Edit
+        </button>
         {confirming ? (
           <>
             <button type="button" className="danger" onClick={remove} disabled={busy !== null}>
