@@ -59,14 +59,18 @@ export class SalesforceSession {
   }
 }
 
-/** One session per connection and version: a changed connection logs in again. */
-const sessions = new Map<string, { version: number; session: SalesforceSession }>();
+/**
+ * One session per connection and settings: a changed connection (or one deleted and created again
+ * under the same name) logs in again. The fingerprint never leaves this process's memory.
+ */
+const sessions = new Map<string, { fingerprint: string; session: SalesforceSession }>();
 
 export function salesforceSession(stored: StoredConnection): SalesforceSession {
+  const fingerprint = crypto.createHash('sha256').update(JSON.stringify(stored.settings)).digest('hex');
   const cached = sessions.get(stored.name);
-  if (cached && cached.version === stored.version) return cached.session;
+  if (cached && cached.fingerprint === fingerprint) return cached.session;
   const session = new SalesforceSession(stored.settings as unknown as Settings);
-  sessions.set(stored.name, { version: stored.version, session });
+  sessions.set(stored.name, { fingerprint, session });
   return session;
 }
 

@@ -37,6 +37,8 @@ export function salesforceProblem(err: unknown): SalesforceProblem {
   if (network && NETWORK.has(network)) {
     return { kind: 'unreachable', code: 'SalesforceUnreachable', message, fix: 'Check loginUrl (and instanceUrl), DNS and any proxy between smtpflow and Salesforce.' };
   }
+  // jsforce rewraps a failed token refresh as a plain "Unable to refresh session due to: …".
+  if (/^Unable to refresh session/.test(message)) return { kind: 'auth', code: 'SalesforceAuthFailed', message, fix: 'The access token expired and a new one was refused: check the connection’s auth settings (POST /api/v1/connections/{name}/test shows the answer).' };
   if (e.name && OAUTH_FIXES[e.name]) return { kind: 'auth', code: 'SalesforceAuthFailed', message: `${e.name}: ${message}`, fix: OAUTH_FIXES[e.name] };
   if (rest === 'INVALID_SESSION_ID' || /^ERROR_HTTP_40[01]$/.test(rest) || (e.name && /^[a-z_]+$/.test(e.name) && !rest)) {
     return { kind: 'auth', code: 'SalesforceAuthFailed', message, fix: 'Check the connection’s auth settings and that the Connected App allows this flow for this user.' };

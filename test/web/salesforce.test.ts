@@ -103,6 +103,29 @@ describe('designer: the seed walkthrough, Salesforce – When a record is create
     await page.context().close();
   });
 
+  it('"SQL - When an item is created" asks for a PostgreSQL connection, says why its tables cannot be listed, and writes the Logic Apps form', async () => {
+    const page = await loggedInPage(env, '/workflows/new');
+    await page.getByLabel('Workflow name').fill('new-orders');
+    await page.getByLabel('Search triggers').fill('sql');
+    await page.getByRole('button', { name: /SQL - When an item is created/ }).click();
+    const trigger = page.getByRole('region', { name: 'Trigger: When an item is created' });
+    const inline = trigger.getByRole('region', { name: 'Create a connection' });
+    await inline.getByLabel('Connection name').fill('unreachable-db');
+    await inline.getByLabel('Connection string').fill('postgres://orders:pw@127.0.0.1:1/orders');
+    await inline.getByRole('button', { name: 'Create connection' }).click();
+    await inline.waitFor({ state: 'detached' });
+    await trigger.getByRole('alert').filter({ hasText: /127\.0\.0\.1|refused|reach/i }).waitFor();
+    assert.equal(await trigger.getByLabel('Table name').isEnabled(), true);
+    await page.getByRole('button', { name: 'Code view' }).click();
+    const code = JSON.parse(await page.getByLabel('Workflow definition (JSON)').inputValue());
+    const def = code.definition.triggers['When_an_item_is_created_(V2)'];
+    assert.equal(def.inputs.host.connection.name, "@parameters('$connections')['sql']['connectionId']");
+    assert.match(def.inputs.path, /^\/v2\/datasets\/@\{encodeURIComponent\(encodeURIComponent\('default'\)\)\},@\{encodeURIComponent\(encodeURIComponent\('default'\)\)\}\/tables\/.+\/onnewitems$/);
+    assert.equal(def.splitOn, "@triggerBody()?['value']");
+    assert.equal(code.parameters.$connections.value.sql.connectionName, 'unreachable-db');
+    await page.context().close();
+  });
+
   it('the connections page creates and tests Salesforce and PostgreSQL connections, secrets left blank are kept', async () => {
     const page = await loggedInPage(env, '/connections');
     await page.getByRole('button', { name: '+ New connection' }).click();

@@ -162,7 +162,7 @@ async function learnWhereNowIs(ctx: ConnectorPoll, session: SalesforceSession, s
 }
 
 async function fireNewRecords(ctx: ConnectorPoll, session: SalesforceSession, spec: Spec, start: Cursor): Promise<void> {
-  const fields = await selectedFields(ctx, session, spec);
+  const fields = await selectedFields(session, spec);
   const conditions = [after(spec.stamp, start), spec.where].filter(Boolean);
   const soql = `SELECT ${fields.join(', ')} FROM ${spec.object}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${spec.stamp} ASC, Id ASC`;
   let cursor = start;
@@ -206,20 +206,22 @@ function output(record: Record<string, unknown>, spec: Spec): Record<string, unk
 }
 
 /** `$select` plus what the cursor needs, or every field of the object (SOQL has no `SELECT *`). */
-async function selectedFields(ctx: ConnectorPoll, session: SalesforceSession, spec: Spec): Promise<string[]> {
-  const fields = spec.select ?? (await allFields(ctx, session, spec.object));
+async function selectedFields(session: SalesforceSession, spec: Spec): Promise<string[]> {
+  const fields = spec.select ?? (await allFields(session, spec.object));
   const lower = new Set(fields.map((f) => f.toLowerCase()));
   return [...fields, ...['Id', spec.stamp].filter((f) => !lower.has(f.toLowerCase()))];
 }
 
-const describeCache = new Map<string, { at: number; fields: string[] }>();
+/** Field lists per session (a changed connection is a new session) and object, for a while: fields change rarely. */
+const describeCache = new WeakMap<SalesforceSession, Map<string, { at: number; fields: string[] }>>();
 
-async function allFields(ctx: ConnectorPoll, session: SalesforceSession, object: string): Promise<string[]> {
-  const key = `${ctx.connection.name}\u0000${ctx.connection.version}\u0000${object}`;
-  const cached = describeCache.get(key);
+async function allFields(session: SalesforceSession, object: string): Promise<string[]> {
+  const objects = describeCache.get(session) ?? new Map<string, { at: number; fields: string[] }>();
+  describeCache.set(session, objects);
+  const cached = objects.get(object);
   if (cached && Date.now() - cached.at < DESCRIBE_TTL_MS) return cached.fields;
   const fields = (await describeObject(session, object)).fields.map((f) => f.name);
-  describeCache.set(key, { at: Date.now(), fields });
+  objects.set(object, { at: Date.now(), fields });
   return fields;
 }
 
