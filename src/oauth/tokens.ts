@@ -94,7 +94,11 @@ export class OAuthTokens {
     for (;;) {
       const row = await db.selectFrom('oauth_tokens').selectAll().where('key', '=', key).executeTakeFirst();
       if (!row) {
-        await db.insertInto('oauth_tokens').values({ key, sealed: null, renew_at: 0, expires_at: 0, version: 0, lock_owner: null, lock_until: null, updated_at: Date.now() }).onConflict((oc) => oc.column('key').doNothing()).execute();
+        await db
+          .insertInto('oauth_tokens')
+          .values({ key, sealed: null, renew_at: 0, expires_at: 0, version: 0, lock_owner: null, lock_until: null, updated_at: Date.now() })
+          .onConflict((oc) => oc.column('key').doNothing())
+          .execute();
         continue;
       }
       const opened = row.sealed ? this.box.openJson<Sealed>(row.sealed) : undefined;

@@ -14,7 +14,7 @@
  */
 import { AppError, type SmtpReply } from '../errors.js';
 import { OAuthTokenError } from '../oauth/index.js';
-import { XOAUTH2_REFUSED_FIX, XOAuth2Rejected } from './xoauth2.js';
+import { XOAUTH2_REFUSED_FIX, XOAuth2NotOffered, XOAuth2Rejected } from './xoauth2.js';
 
 export type SmtpFailureKind = 'transient' | 'permanent';
 
@@ -213,6 +213,10 @@ export function classifySmtpFailure(err: unknown, ctx: ClassifyContext = {}): Sm
     }
     const advice = authRejectionAdvice(response);
     const missing = /missing credentials/i.test(e.message);
+    if (err instanceof XOAuth2NotOffered) {
+      return fail('permanent', 401, 'SmtpAuthenticationFailed',
+        `${where}: ${reason}. Fix: set host and port to the provider's submission server (smtp.office365.com:587, smtp.gmail.com:465), or sign in with a password (auth type "password").`);
+    }
     if (ctx.auth === 'oauth2' && !advice) {
       const why = `${reason}${said}${err instanceof XOAuth2Rejected ? ', also after renewing it' : ''}`;
       return fail('permanent', 401, 'SmtpAuthenticationFailed', `${where} refused the XOAUTH2 sign-in: ${why}. Fix: ${XOAUTH2_REFUSED_FIX}`);

@@ -11,7 +11,7 @@ import nodemailer, { type SMTPPoolOptions, type SMTPPoolSentMessageInfo } from '
 import type { SendMailOptions, Transporter } from 'nodemailer/lib/mailer';
 import type { SmtpConnection } from '../connections/schema.js';
 import { classifySmtpFailure, SmtpSendError, type ClassifyContext, type RecipientRejection, parseEnhancedCode } from './classify.js';
-import { oauth2Of, signInXOAuth2, type TokenSource } from './xoauth2.js';
+import { oauth2Of, signInXOAuth2, XOAuth2NotOffered, type TokenSource } from './xoauth2.js';
 
 export type SmtpTransport = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
@@ -123,9 +123,7 @@ function authOptions(conn: SmtpConnection, tokens: TokenSource | undefined): Pic
   // type OAuth2 makes nodemailer pick XOAUTH2 (it never falls back to a password method); the
   // handler below replaces its own token handling, see xoauth2.ts.
   customAuth.XOAUTH2 = async (ctx) => {
-    if (!ctx.authMethods.includes('XOAUTH2')) {
-      throw new Error(`the server offers AUTH ${ctx.authMethods.join(' ') || '(none)'}, not XOAUTH2, which auth.type "oauth2" signs in with`);
-    }
+    if (!ctx.authMethods.includes('XOAUTH2')) throw new XOAuth2NotOffered(ctx.authMethods);
     if (!tokens) throw new Error('this process has no OAuth2 token store (an internal wiring fault)');
     await signInXOAuth2(conn, tokens, (line) => ctx.sendCommand(line));
     return true;

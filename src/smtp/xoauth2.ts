@@ -39,6 +39,14 @@ export class XOAuth2Rejected extends Error {
   }
 }
 
+/** The server does not offer XOAUTH2 on this session: no token is sent. */
+export class XOAuth2NotOffered extends Error {
+  constructor(readonly offered: string[]) {
+    super(`the server offers AUTH ${offered.join(' ') || '(none)'}, not XOAUTH2, which auth.type "oauth2" signs in with`);
+    this.name = 'XOAuth2NotOffered';
+  }
+}
+
 export const oauth2Of = (conn: SmtpConnection): OAuth2Auth | undefined => (conn.auth?.type === 'oauth2' ? conn.auth : undefined);
 
 /** The initial client response of XOAUTH2: `user=…^Aauth=Bearer …^A^A`, base64. */

@@ -54,6 +54,8 @@ describe('OAuthTokens: one token per expiry, shared through the database', () =>
     assert.deepEqual(oauth.requests[0], { grant_type: 'client_credentials', client_id: 'app', scope: SCOPE });
     assert.ok(oauth.accepts('robot@example.com', token.value));
     assert.ok(token.renewAt < token.expiresAt && token.expiresAt - token.renewAt <= 300_000);
+    await first.forget('m365');
+    assert.equal(await oauthDb(store).selectFrom('oauth_tokens').select('key').where('key', '=', 'm365').executeTakeFirst(), undefined, 'a removed connection leaves no token behind');
   });
 
   test('a refused token renewed by 2 processes × 20 callers at once: one request to the endpoint', async () => {

@@ -87,6 +87,16 @@ describe('security modes and AUTH', () => {
     assert.equal((await p.waitForMessages(1)).length, 1);
   });
 
+  test('an OAuth2 connection to a server without XOAUTH2 fails 401, naming the server to use, and sends no token', async () => {
+    const p = await peer({ auth: { user: 'ada', pass: PASSWORD } });
+    const conn = connTo(p, { auth: { type: 'oauth2', user: 'ada', tokenUrl: 'http://127.0.0.1:1/token', clientId: 'app', clientSecret: 'never-Sent-1' } });
+    const err = await sendError(registry.sendMail(conn, mail('bob@example.com')));
+    assert.equal(err.status, 401);
+    assert.equal(err.code, 'SmtpAuthenticationFailed');
+    assert.match(err.message, /offers AUTH PLAIN LOGIN, not XOAUTH2.*Fix: set host and port to the provider's submission server/);
+    assert.deepEqual(p.auths, []);
+  });
+
   test('a CA given as `ca` is added to the public roots, not put in their place', () => {
     const opts = transportOptions(connTo({ port: 1 }, { host: 'smtp.example.com', ca: certs.ca }));
     const ca = opts.tls?.ca as string[];
