@@ -4,8 +4,11 @@ import { AppError } from '../errors.js';
 import { rejectLineBreaks } from './addresses.js';
 import type { AttachmentInput } from './schema.js';
 
-const BASE64_BODY = /^[A-Za-z0-9+/]*$/;
-const WHITESPACE = /[ \t\r\n\f\v]+/g;
+/** Character classes for the base64 scan: 1 alphabet, 2 whitespace, 3 padding, 0 anything else. */
+const BASE64_CLASS = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_CLASS[c.charCodeAt(0)] = 1;
+for (const c of ' \t\r\n\f\v') BASE64_CLASS[c.charCodeAt(0)] = 2;
+BASE64_CLASS['='.charCodeAt(0)] = 3;
 // RFC 2045 token for type and subtype; parameters are left to nodemailer's header parser.
 const CONTENT_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\s*;[\x20-\x7e]*)?$/;
 // Content-ID is a msg-id: printable ASCII without the brackets that delimit it.
@@ -25,17 +28,25 @@ function invalidBase64(field: string, why: string): AppError {
  * mangled upload would be sent as a silently corrupted file; this refuses it instead.
  */
 export function decodeBase64(text: string, field: string): Buffer {
-  const compact = text.replace(WHITESPACE, '');
-  const body = compact.replace(/={1,2}$/, '');
-  const padding = compact.length - body.length;
-  if (!BASE64_BODY.test(body)) {
-    const bad = /[^A-Za-z0-9+/]/.exec(body)?.[0] ?? '';
-    const shown = bad === '=' ? "'=' before the end" : `the character ${JSON.stringify(bad)}`;
-    throw invalidBase64(field, `it contains ${shown}`);
+  // One pass over the bytes rather than regular expressions: a 25 MiB attachment is 35 million
+  // characters, and three regex passes held the event loop for well over a second.
+  if (Buffer.byteLength(text, 'utf8') !== text.length) {
+    throw invalidBase64(field, `it contains the character ${JSON.stringify([...text].find((c) => c.charCodeAt(0) >= 128))}`);
   }
-  if (body.length % 4 === 1) throw invalidBase64(field, 'its length is not possible for base64, it looks truncated');
-  if (padding > 0 && compact.length % 4 !== 0) throw invalidBase64(field, 'the padding does not match its length');
-  return Buffer.from(body, 'base64');
+  const bytes = Buffer.from(text, 'latin1');
+  let chars = 0;
+  let padding = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const kind = BASE64_CLASS[bytes[i]];
+    if (kind === 1 && padding === 0) chars++;
+    else if (kind === 3) padding++;
+    else if (kind !== 2) throw invalidBase64(field, `it contains ${kind === 1 ? "'=' before the end" : `the character ${JSON.stringify(String.fromCharCode(bytes[i]))}`}`);
+  }
+  if (padding > 2) throw invalidBase64(field, "it contains '=' before the end");
+  if (chars % 4 === 1) throw invalidBase64(field, 'its length is not possible for base64, it looks truncated');
+  if (padding > 0 && (chars + padding) % 4 !== 0) throw invalidBase64(field, 'the padding does not match its length');
+  // Node's decoder skips the whitespace the scan allowed.
+  return Buffer.from(text, 'base64');
 }
 
 function stripBrackets(id: string): string {
