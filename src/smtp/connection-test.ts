@@ -41,7 +41,7 @@ export interface ConnectionTestReport {
 }
 
 export interface ConnectionTestOptions {
-  /** Limit for each network wait (connect, greeting, each reply). Default: the connection's connectionTimeoutMs, else 10 s. */
+  /** Limit for each network wait (connect, greeting, each reply). Default: the connection's connectionTimeoutMs (at most 30 s), else 10 s. */
   timeoutMs?: number;
   /** Access tokens for an OAuth2 connection (the connection repository's `tokens`): the test takes and renews them as sends do. */
   tokens?: TokenSource;
@@ -71,7 +71,8 @@ const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   ]);
 
 export async function testConnection(conn: SmtpConnection, opts: ConnectionTestOptions = {}): Promise<ConnectionTestReport> {
-  const t = opts.timeoutMs ?? conn.connectionTimeoutMs ?? 10_000;
+  // the connection's own timeout, so that a short one shows what sends would see; capped, as someone waits for the answer
+  const t = opts.timeoutMs ?? Math.min(conn.connectionTimeoutMs ?? 10_000, 30_000);
   const secrets = secretForms(conn);
   const clean = (s: string): string => scrub(s, secrets);
   const steps: ConnectionTestStep[] = [];

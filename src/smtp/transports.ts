@@ -193,7 +193,10 @@ export class TransportRegistry {
     this.retire(entry);
   }
 
-  /** Sends through the connection's pool. Rejects with an `SmtpSendError` (an AppError with `kind`). */
+  /**
+   * Sends through the connection's pool. Rejects with an `SmtpSendError` (an AppError with `kind`).
+   * The connection's envelopeFrom replaces the sender of `envelope` (the outbox always gives one).
+   */
   async sendMail(conn: SmtpConnection, mail: SendMailOptions, envelope?: Envelope): Promise<SendResult> {
     if (!resolvedClientName && !conn.clientName) await defaultClientName();
     const entry = this.entry(conn);
