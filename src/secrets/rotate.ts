@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { OAuthDatabase } from '../oauth/tables.js';
 import type { Store } from '../store/db.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -16,6 +18,16 @@ export async function rotateSecrets(store: Store, from: SecretBox, to: SecretBox
         .where('name', '=', row.name)
         .execute();
     }
-    return rows.length;
+    // OAuth2 tokens of SMTP connections: a rotated refresh token may exist nowhere else
+    const oauth = trx as unknown as Kysely<OAuthDatabase>;
+    const tokens = await oauth.selectFrom('oauth_tokens').select(['key', 'sealed']).where('sealed', 'is not', null).execute();
+    for (const row of tokens) {
+      await oauth
+        .updateTable('oauth_tokens')
+        .set({ sealed: to.seal(from.open(row.sealed as string)) })
+        .where('key', '=', row.key)
+        .execute();
+    }
+    return rows.length + tokens.length;
   });
 }
