@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js';
 import type { Store } from '../store/db.js';
 import { CHANNELS } from '../store/notify.js';
+import { completeInBulk } from './bulk.js';
 import type { IdempotencyKeysTable, MessageAttemptsTable } from '../store/schema.js';
 import type { AttemptView, MessageDetail, MessageList, MessageListQuery, MessageView } from './schema.js';
 import { outboxDb, type MessageRow, type OutboxDb } from './tables.js';
@@ -66,12 +67,16 @@ export class MessageRepository {
 
   async completeMany(items: Completion[]): Promise<void> {
     await writeTx(this.store, async (tx) => {
-      for (const c of items) {
-        let q = tx.updateTable('messages').set(c.update).where('id', '=', c.id);
-        // A success is recorded whoever holds the lease now (the mail went out); a failure only by the holder.
-        if (c.update.status !== 'sent') q = q.where('lease_owner', '=', c.owner);
-        await q.execute();
-        if (c.rateId) await tx.updateTable('outbox_sends').set({ until: c.attempt.finished_at }).where('id', '=', c.rateId).execute();
+      if (this.store.dialect === 'postgres') {
+        await completeInBulk(tx, items);
+      } else {
+        for (const c of items) {
+          let q = tx.updateTable('messages').set(c.update).where('id', '=', c.id);
+          // A success is recorded whoever holds the lease now (the mail went out); a failure only by the holder.
+          if (c.update.status !== 'sent') q = q.where('lease_owner', '=', c.owner);
+          await q.execute();
+          if (c.rateId) await tx.updateTable('outbox_sends').set({ until: c.attempt.finished_at }).where('id', '=', c.rateId).execute();
+        }
       }
       for (let i = 0; i < items.length; i += 400) {
         await tx
