@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import jsforce, { type Connection, type OAuth2, type TokenResponse } from 'jsforce';
+import type { Connection, OAuth2, TokenResponse } from 'jsforce';
 import type { StoredConnection } from '../connections/repository.js';
 import type { SalesforceConnectionInput } from '../connections/salesforce.js';
 
@@ -19,8 +19,10 @@ export class SalesforceSession {
   private readonly oauth2: OAuth2;
   private login?: Promise<TokenResponse>;
 
-  constructor(private readonly settings: Settings) {
-    const { Connection, OAuth2 } = jsforce;
+  constructor(
+    private readonly settings: Settings,
+    { Connection, OAuth2 }: Jsforce,
+  ) {
     const auth = settings.auth;
     this.oauth2 = new OAuth2({ loginUrl: trimUrl(settings.loginUrl), clientId: auth.clientId, clientSecret: 'clientSecret' in auth ? auth.clientSecret : undefined });
     this.conn = new Connection({
@@ -65,14 +67,19 @@ export class SalesforceSession {
  */
 const sessions = new Map<string, { fingerprint: string; session: SalesforceSession }>();
 
-export function salesforceSession(stored: StoredConnection): SalesforceSession {
+export async function salesforceSession(stored: StoredConnection): Promise<SalesforceSession> {
   const fingerprint = crypto.createHash('sha256').update(JSON.stringify(stored.settings)).digest('hex');
   const cached = sessions.get(stored.name);
   if (cached && cached.fingerprint === fingerprint) return cached.session;
-  const session = new SalesforceSession(stored.settings as unknown as Settings);
+  const session = new SalesforceSession(stored.settings as unknown as Settings, await loadJsforce());
   sessions.set(stored.name, { fingerprint, session });
   return session;
 }
+
+/** jsforce takes over a second to load: only a process that talks to Salesforce pays for it, once. */
+type Jsforce = Pick<typeof import('jsforce'), 'Connection' | 'OAuth2'>;
+let jsforce: Promise<Jsforce> | undefined;
+const loadJsforce = (): Promise<Jsforce> => (jsforce ??= import('jsforce').then((m) => m.default as unknown as Jsforce));
 
 function requestToken(settings: Settings, oauth2: OAuth2): Promise<TokenResponse> {
   const auth = settings.auth;

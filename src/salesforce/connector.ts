@@ -33,7 +33,7 @@ interface Step {
 
 /** Log in with the connection's grant, then list the objects; the first failure ends the report with its fix. */
 export async function testSalesforce(conn: StoredConnection): Promise<{ ok: boolean; steps: Step[]; problem?: { code: string; message: string; fix: string } }> {
-  const session = salesforceSession(conn);
+  const session = await salesforceSession(conn);
   const steps: Step[] = [];
   const report: { ok: boolean; steps: Step[]; problem?: { code: string; message: string; fix: string } } = { ok: false, steps };
   const run = async (step: string, work: () => Promise<string>): Promise<boolean> => {
@@ -66,12 +66,12 @@ export async function testSalesforce(conn: StoredConnection): Promise<{ ok: bool
 
 /** sObjects from the describe-global call that can be queried (what "Object type" offers). */
 export async function salesforceObjects(conn: StoredConnection): Promise<Array<{ name: string; label?: string }>> {
-  return upstream(() => watchable(salesforceSession(conn)));
+  return upstream(async () => watchable(await salesforceSession(conn)));
 }
 
 /** The fields of one sObject, from its describe call. */
 export async function salesforceFields(conn: StoredConnection, object: string): Promise<RecordField[]> {
-  return (await describeObject(salesforceSession(conn), object)).fields.map((f) => ({ name: f.name, label: f.label, type: f.type }));
+  return (await describeObject(await salesforceSession(conn), object)).fields.map((f) => ({ name: f.name, label: f.label, type: f.type }));
 }
 
 export async function describeObject(session: SalesforceSession, object: string): Promise<DescribeObject> {

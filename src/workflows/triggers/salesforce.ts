@@ -135,7 +135,7 @@ async function poll(ctx: ConnectorPoll): Promise<void> {
   } catch (err) {
     throw err instanceof SpecError ? new Error(`${err.field}: ${err.message}`) : err;
   }
-  const session = salesforceSession(ctx.connection);
+  const session = await salesforceSession(ctx.connection);
   try {
     const cursor = ctx.state.cursor as Cursor | undefined;
     if (!cursor) await learnWhereNowIs(ctx, session, spec);
