@@ -25,9 +25,22 @@ export class SqlSourceError extends Error {
 const CONNECT_TIMEOUT_MS = 10_000;
 const STATEMENT_TIMEOUT_MS = 60_000;
 
+/** The connection string as a URL; a SqlSourceError (that does not quote it: it holds the password) when it is not one. */
+function parseUrl(conn: PgConnection): URL {
+  try {
+    return new URL(conn.connectionString);
+  } catch {
+    throw new SqlSourceError({
+      code: 'InvalidConnectionString',
+      message: `The connectionString of '${conn.name}' is not a valid postgres:// URL.`,
+      fix: `Set it again with PATCH /api/v1/connections/${conn.name}, percent-encoding special characters of the password (@ is %40, / is %2F).`,
+    });
+  }
+}
+
 /** Where the connection points (never its password), for messages. */
 export function target(conn: PgConnection, database?: string): { host: string; port: string; user: string; database: string } {
-  const url = new URL(conn.connectionString);
+  const url = URL.canParse(conn.connectionString) ? new URL(conn.connectionString) : new URL('postgres://unknown');
   return {
     host: url.hostname || 'localhost',
     port: url.port || '5432',
@@ -38,8 +51,9 @@ export function target(conn: PgConnection, database?: string): { host: string; p
 
 /** The secrets that must never appear in a message: the password in its raw and decoded forms, the whole string. */
 function secretsOf(conn: PgConnection): string[] {
-  const url = new URL(conn.connectionString);
   const out = [conn.connectionString];
+  if (!URL.canParse(conn.connectionString)) return out;
+  const url = new URL(conn.connectionString);
   if (url.password) out.push(url.password, decodeURIComponent(url.password));
   const fromQuery = url.searchParams.get('password');
   if (fromQuery) out.push(fromQuery);
@@ -53,7 +67,7 @@ export function scrub(conn: PgConnection, text: string): string {
 }
 
 function clientConfig(conn: PgConnection, database?: string): pg.ClientConfig {
-  const url = new URL(conn.connectionString);
+  const url = parseUrl(conn);
   // The trigger path may name another database on the same server (Logic Apps' `{server},{database}`).
   if (database) url.pathname = `/${encodeURIComponent(database)}`;
   // An explicit `ssl` setting wins over the string's sslmode: pg would let the parsed string override it.

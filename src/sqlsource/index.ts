@@ -6,7 +6,7 @@ import type { StoredConnection } from '../connections/repository.js';
 import { withClient, type PgConnection } from './client.js';
 import { listTables } from './tables.js';
 
-export { SqlSourceError, type PgConnection, type Problem } from './client.js';
+export { scrub, SqlSourceError, target, type PgConnection, type Problem } from './client.js';
 export { testPostgres, type SqlTestReport } from './connection-test.js';
 export { parseTableName, type TableRef } from './tables.js';
 export { pollWatch, startWatch, watchProblem, type WatchPoll, type WatchState, type WatchTarget } from './watch.js';

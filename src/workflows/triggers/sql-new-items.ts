@@ -7,7 +7,7 @@
  */
 import type { StoredConnection } from '../../connections/repository.js';
 import { ExpressionError } from '../../expressions/index.js';
-import { asPgConnection, parseTableName, pollWatch, SqlSourceError, startWatch, watchProblem, type WatchState, type WatchTarget } from '../../sqlsource/index.js';
+import { asPgConnection, parseTableName, pollWatch, scrub, SqlSourceError, startWatch, target, watchProblem, type WatchState, type WatchTarget } from '../../sqlsource/index.js';
 import { isObject, type TriggerDef, type WorkflowParameters } from '../definition.js';
 import type { TriggerState } from '../repository.js';
 import type { ConnectorTrigger } from './connector.js';
@@ -32,7 +32,10 @@ const parameterOf = (parameters: WorkflowParameters) => (name: string): unknown 
 
 /** The database and table the path names; `server` must be "default" or the connection's host. */
 function watchTarget(def: TriggerDef, conn: StoredConnection | undefined, parameter?: (name: string) => unknown): WatchTarget {
-  const segments = pathSegments(def.inputs.path, parameter);
+  const segments = pathSegments(String(def.inputs.path).replace(/\/+$/, ''), parameter);
+  if (segments.length < 7 || segments.slice(0, 3).join('/') !== '/v2/datasets' || segments[4] !== 'tables' || segments[segments.length - 1].toLowerCase() !== 'onnewitems') {
+    throw new Error(`the path must be /v2/datasets/{server},{database}/tables/{table}/onnewitems, each name written as @{encodeURIComponent(encodeURIComponent('…'))}`);
+  }
   const dataset = segments[3].split(',');
   if (dataset.length !== 2) throw new Error(`the dataset "${segments[3]}" must be "{server},{database}", e.g. "default,default"`);
   const [server, database] = dataset.map(decodeTwice);
@@ -41,8 +44,8 @@ function watchTarget(def: TriggerDef, conn: StoredConnection | undefined, parame
   const table = parseTableName(tableText, schema);
   if (!table) throw new Error(`'${tableText}' is not a table name; write orders, sales.orders or "Mixed Case"`);
   if (conn && server !== 'default') {
-    const host = new URL(String(conn.settings.connectionString)).host;
-    if (server !== host && server !== host.replace(/:\d+$/, '')) throw new Error(`the server "${server}" is not the connection's (${host}); write "default"`);
+    const { host, port } = target(asPgConnection(conn));
+    if (server !== host && server !== `${host}:${port}`) throw new Error(`the server "${server}" is not the connection's (${host}:${port}); write "default"`);
   }
   return { database: database === 'default' ? undefined : database, table };
 }
@@ -74,13 +77,13 @@ function problems(def: TriggerDef): Problems {
 
 /** At save: the table must exist and have a primary key, and smtpflow must be allowed to capture its inserts. */
 async function check(def: TriggerDef, ctx: { connection: StoredConnection; parameters: WorkflowParameters }): Promise<Problems> {
-  let target: WatchTarget;
+  let where: WatchTarget;
   try {
-    target = watchTarget(def, ctx.connection, parameterOf(ctx.parameters));
+    where = watchTarget(def, ctx.connection, parameterOf(ctx.parameters));
   } catch (err) {
     return [{ field: 'inputs.path', message: (err as Error).message }];
   }
-  const found = await watchProblem(asPgConnection(ctx.connection), target, selectedColumns(def));
+  const found = await watchProblem(asPgConnection(ctx.connection), where, selectedColumns(def));
   if (!found || TRANSIENT.has(found.problem.code)) return [];
   const { code, message, fix } = found.problem;
   const field = code === 'UnknownColumn' ? 'inputs.queries.$select' : ['TableNotFound', 'NoPrimaryKey', 'CaptureNotPermitted'].includes(code) ? 'inputs.path' : 'inputs.host.connection.name';
@@ -104,26 +107,27 @@ export const sqlNewItemsTrigger: ConnectorTrigger = {
   problems,
   check,
   async poll(ctx) {
-    const target = watchTarget(ctx.def, ctx.connection, parameterOf(ctx.parameters));
+    const where = watchTarget(ctx.def, ctx.connection, parameterOf(ctx.parameters));
     const conn = asPgConnection(ctx.connection);
     const columns = selectedColumns(ctx.def);
     const body = (row: Record<string, unknown>): Record<string, unknown> => (columns ? Object.fromEntries(columns.map((c) => [c, row[c] ?? null])) : row);
     try {
       if (!ctx.state.cursor) {
         // The first poll after the trigger was enabled (or changed): rows there by now are not new.
-        const start = toCursor(await startWatch(conn, target, `${ctx.workflow}/${ctx.trigger}`));
+        const start = toCursor(await startWatch(conn, where, `${ctx.workflow}/${ctx.trigger}`));
         await ctx.commit((current) => (current.cursor ? undefined : { ...current, cursor: start }), []);
         return;
       }
-      await pollWatch(conn, target, fromCursor(ctx.state.cursor), {
+      await pollWatch(conn, where, fromCursor(ctx.state.cursor), {
         pageSize: PAGE_SIZE,
         deliver: (rows, from, next) => ctx.commit((current) => (sameCursor(current.cursor, toCursor(from)) ? { ...current, cursor: toCursor(next) } : undefined), rows.map(body)),
-        reinstalled: () => ctx.log.warn({ workflow: ctx.workflow, trigger: ctx.trigger, table: target.table }, 'the capture trigger on the watched table had been removed and is installed again; rows inserted meanwhile were not seen'),
+        reinstalled: () => ctx.log.warn({ workflow: ctx.workflow, trigger: ctx.trigger, table: where.table }, 'the capture trigger on the watched table had been removed and is installed again; rows inserted meanwhile were not seen'),
       });
     } catch (err) {
       // The problem's text names the cause and fix without secrets; the scheduler logs it and polls again.
       if (err instanceof SqlSourceError) throw new Error(`${err.problem.code}: ${err.problem.message} ${err.problem.fix}`);
-      throw err;
+      // A fresh error, scrubbed: nothing of the original (a URL error carries its input) reaches the log.
+      throw new Error(scrub(conn, err instanceof Error ? err.message : String(err)));
     }
   },
 };
