@@ -1,15 +1,20 @@
 import type { SmtpConnection } from '../connections/schema.js';
 import type { Store } from '../store/db.js';
 import type { OutboxOptions } from './options.js';
-import type { OutboxDb } from './tables.js';
+import { outboxDb, type OutboxDb } from './tables.js';
 import { lockKey, writeTx } from './tx.js';
 
 export const DEFAULT_MAX_CONNECTIONS = 5;
+
+/** How many slots a lane may hold and use now. */
+const allowed = (lane: Lane): number => Math.min(lane.max, lane.share);
 
 interface Lane {
   held: number[];
   inUse: number;
   max: number;
+  /** This process's share of `max` while other processes deliver through the connection too. */
+  share: number;
   growing?: Promise<void>;
   lastUsed: number;
   waiters: Array<(granted: boolean) => void>;
@@ -38,12 +43,12 @@ export class SlotPool {
   tryAcquire(conn: SmtpConnection, yieldToWaiters = true): boolean {
     const lane = this.lane(conn);
     if (yieldToWaiters && lane.waiters.length > 0) return false;
-    if (lane.inUse < Math.min(lane.held.length, lane.max)) {
+    if (lane.inUse < Math.min(lane.held.length, allowed(lane))) {
       lane.inUse += 1;
       lane.lastUsed = Date.now();
       return true;
     }
-    if (lane.held.length < lane.max) this.grow(conn.name, lane);
+    if (lane.held.length < allowed(lane)) this.grow(conn.name, lane);
     return false;
   }
 
@@ -72,7 +77,7 @@ export class SlotPool {
     if (!lane) return;
     lane.lastUsed = Date.now();
     const waiter = lane.waiters[0];
-    if (waiter && lane.inUse <= Math.min(lane.held.length, lane.max)) return waiter(true);
+    if (waiter && lane.inUse <= Math.min(lane.held.length, allowed(lane))) return waiter(true);
     lane.inUse = Math.max(0, lane.inUse - 1);
     this.onCapacity(name);
   }
@@ -83,11 +88,51 @@ export class SlotPool {
 
   /** Renews held slots and gives back the idle ones; called by the outbox heartbeat. */
   async heartbeat(db: OutboxDb): Promise<void> {
+    await db.updateTable('outbox_slots').set({ lease_until: Date.now() + this.options.leaseMs }).where('owner', '=', this.owner).execute();
+    await this.giveBack(db);
+  }
+
+  /**
+   * Shares each connection's slots among the processes delivering through it: this process says
+   * which connections it has work for, and gives back what it holds beyond its share (once those
+   * slots are idle), so another worker's messages do not wait for this one to run dry. Called
+   * by the worker's poll, with the connections it has messages for.
+   */
+  async rebalance(busy: string[]): Promise<void> {
     const now = Date.now();
-    await db.updateTable('outbox_slots').set({ lease_until: now + this.options.leaseMs }).where('owner', '=', this.owner).execute();
+    const db = outboxDb(this.store);
+    // A row outlives a few polls: a busy worker that misses one does not lose its share.
+    const until = now + 3 * this.options.pollMs;
+    if (busy.length > 0) {
+      // Rows of processes that died are cleared by the living (a clean stop deletes its own).
+      await db.deleteFrom('outbox_slot_demand').where('until', '<', now - 60_000).execute();
+      await db
+        .insertInto('outbox_slot_demand')
+        .values(busy.map((connection) => ({ connection, owner: this.owner, until })))
+        .onConflict((oc) => oc.columns(['connection', 'owner']).doUpdateSet({ until }))
+        .execute();
+    }
+    const names = [...this.lanes.keys()];
+    if (names.length === 0) return;
+    const rows = await db
+      .selectFrom('outbox_slot_demand')
+      .select((eb) => ['connection', eb.fn.countAll<number>().as('n')])
+      .where('connection', 'in', names)
+      .where('owner', '!=', this.owner)
+      .where('until', '>', now)
+      .groupBy('connection')
+      .execute();
+    const others = new Map(rows.map((r) => [r.connection, Number(r.n)]));
+    for (const [name, lane] of this.lanes) lane.share = Math.ceil(lane.max / (1 + (others.get(name) ?? 0)));
+    await this.giveBack(db);
+  }
+
+  /** Gives back held slots beyond what the lane is allowed (once idle), and all of an idle lane's. */
+  private async giveBack(db: OutboxDb): Promise<void> {
+    const now = Date.now();
     for (const [name, lane] of this.lanes) {
       const idle = lane.inUse === 0 && now - lane.lastUsed > this.options.slotIdleMs;
-      const extra = idle ? lane.held.length : Math.max(0, Math.min(lane.held.length - lane.max, lane.held.length - lane.inUse));
+      const extra = idle ? lane.held.length : Math.max(0, Math.min(lane.held.length - allowed(lane), lane.held.length - lane.inUse));
       if (extra === 0 || lane.growing) continue;
       const dropped = lane.held.splice(lane.held.length - extra, extra);
       await db.updateTable('outbox_slots').set({ owner: null, lease_until: 0 }).where('connection', '=', name).where('slot', 'in', dropped).where('owner', '=', this.owner).execute();
@@ -97,13 +142,14 @@ export class SlotPool {
   /** Gives every slot back (shutdown). */
   async releaseAll(db: OutboxDb): Promise<void> {
     await db.updateTable('outbox_slots').set({ owner: null, lease_until: 0 }).where('owner', '=', this.owner).execute();
+    await db.deleteFrom('outbox_slot_demand').where('owner', '=', this.owner).execute();
     for (const lane of this.lanes.values()) lane.held = [];
   }
 
   private lane(conn: SmtpConnection): Lane {
     let lane = this.lanes.get(conn.name);
     if (!lane) {
-      lane = { held: [], inUse: 0, max: conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS, lastUsed: Date.now(), waiters: [] };
+      lane = { held: [], inUse: 0, max: conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS, share: Number.POSITIVE_INFINITY, lastUsed: Date.now(), waiters: [] };
       this.lanes.set(conn.name, lane);
     }
     lane.max = conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -119,7 +165,7 @@ export class SlotPool {
     if (lane.growing) return;
     lane.growing = (async () => {
       try {
-        const got = await writeTx(this.store, (tx) => this.claimSlots(tx, name, lane.max, new Set(lane.held)));
+        const got = await writeTx(this.store, (tx) => this.claimSlots(tx, name, lane.max, new Set(lane.held), allowed(lane) - lane.held.length));
         lane.held.push(...got);
       } catch {
         /* the database is busy: the next tryAcquire asks again */
@@ -130,7 +176,7 @@ export class SlotPool {
     })();
   }
 
-  private async claimSlots(tx: OutboxDb, name: string, max: number, mine: Set<number>): Promise<number[]> {
+  private async claimSlots(tx: OutboxDb, name: string, max: number, mine: Set<number>, want: number): Promise<number[]> {
     await lockKey(this.store, tx, `outbox_slots:${name}`);
     const now = Date.now();
     const lease = now + this.options.leaseMs;
@@ -138,12 +184,13 @@ export class SlotPool {
     const known = new Set(rows.map((r) => r.slot));
     const got: number[] = [];
     const missing = [];
-    for (let slot = 0; slot < max; slot++) if (!known.has(slot)) missing.push({ connection: name, slot, owner: this.owner, lease_until: lease });
+    for (let slot = 0; slot < max && missing.length < want; slot++) if (!known.has(slot)) missing.push({ connection: name, slot, owner: this.owner, lease_until: lease });
     if (missing.length > 0) {
       await tx.insertInto('outbox_slots').values(missing).execute();
       got.push(...missing.map((m) => m.slot));
     }
     for (const r of rows) {
+      if (got.length >= want) break;
       if (r.slot >= max || mine.has(r.slot)) continue;
       if (r.owner !== null && r.owner !== this.owner && r.lease_until >= now) continue;
       const res = await tx

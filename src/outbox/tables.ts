@@ -24,10 +24,18 @@ export interface OutboxSendsTable {
   until: number;
 }
 
+/** Migration 005: a process delivering through a connection, renewed while it does. */
+export interface OutboxSlotDemandTable {
+  connection: string;
+  owner: string;
+  until: number;
+}
+
 export interface OutboxDatabase extends Omit<Database, 'messages'> {
   messages: OutboxMessagesTable;
   outbox_slots: OutboxSlotsTable;
   outbox_sends: OutboxSendsTable;
+  outbox_slot_demand: OutboxSlotDemandTable;
 }
 
 export type OutboxDb = Kysely<OutboxDatabase>;

@@ -113,6 +113,8 @@ export class Worker {
       await this.reapExpiredLeases();
       if (this.polls++ % 10 === 0) this.known = await this.connectionsWithWork();
       for (const name of new Set([...this.known, ...this.lanes.keys()])) void this.fill(this.lane(name));
+      const busy = [...this.lanes.values()].filter((l) => l.queue.length > 0 || this.deps.slots.inUse(l.name) > 0).map((l) => l.name);
+      await this.deps.slots.rebalance(busy);
     } catch (err) {
       this.deps.log.warn({ err }, 'outbox poll failed; retrying at the next poll');
     } finally {

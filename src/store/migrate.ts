@@ -3,6 +3,7 @@ import * as initial from './migrations/001_initial.js';
 import * as outbox from './migrations/002_outbox.js';
 import * as workflows from './migrations/003_workflows.js';
 import * as oauthTokens from './migrations/004_oauth_tokens.js';
+import * as scale from './migrations/005_scale.js';
 
 export interface MigrationContext {
   dialect: 'sqlite' | 'postgres';
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, MigrationModule> = {
   '002_outbox': outbox,
   '003_workflows': workflows,
   '004_oauth_tokens': oauthTokens,
+  '005_scale': scale,
 };
 
 class StaticProvider implements MigrationProvider {
