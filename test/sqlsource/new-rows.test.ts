@@ -100,16 +100,27 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     assert.ok(log <= 3, `the capture log is pruned once consumed (${log} entries left)`);
   });
 
-  test('a table without a primary key, or a column $select does not know, is refused at save with the fix', async () => {
+  test('a table without a primary key, a column $select does not know, or a user without the TRIGGER right is refused at save with the fix', async () => {
     await db.sql('CREATE TABLE audit (at timestamptz, what text)');
     const noKey = await t.api('POST', '/api/v1/workflows', newRowWorkflow('audit-mail', 'audit', 'Audit', CONNECTIONS));
     assert.equal(noKey.status, 400);
     const problem = noKey.body.error.problems.find((p: { path: string }) => p.path.endsWith('.inputs.path'));
     assert.match(problem.message, /no primary key.*ADD PRIMARY KEY/);
-    const badSelect = await t.api('POST', '/api/v1/workflows', newRowWorkflow('select-mail', 'orders', 'Sel', CONNECTIONS, { queries: { $select: 'id,emial' } }));
+    // A user who may read the table but not put a trigger on it is told which GRANT to ask for.
+    const reader = `reader_${Date.now().toString(36)}`;
+    await db.sql('CREATE TABLE payments (id serial PRIMARY KEY, email text)');
+    const badSelect = await t.api('POST', '/api/v1/workflows', newRowWorkflow('select-mail', 'payments', 'Sel', CONNECTIONS, { queries: { $select: 'id,emial' } }));
     assert.equal(badSelect.status, 400);
-    assert.match(JSON.stringify(badSelect.body.error.problems), /\$select.*no column 'emial'.*id, email, note/);
-    const wrongType = newRowWorkflow('typo-mail', 'orders', 'X', { sql: CONNECTIONS.smtp, smtp: CONNECTIONS.smtp });
+    assert.match(JSON.stringify(badSelect.body.error.problems), /\$select.*no column 'emial'.*id, email/);
+    await db.sql(`CREATE ROLE ${reader} LOGIN PASSWORD 'reader-pw'`);
+    await db.sql(`GRANT SELECT ON payments TO ${reader}`);
+    const readerUrl = new URL(db.url);
+    [readerUrl.username, readerUrl.password] = [reader, 'reader-pw'];
+    assert.equal((await t.api('POST', '/api/v1/connections', { name: 'shop-reader', type: 'postgres', connectionString: readerUrl.toString() })).status, 201);
+    const noRight = await t.api('POST', '/api/v1/workflows', newRowWorkflow('payments-mail', 'payments', 'Pay', { sql: 'shop-reader', smtp: CONNECTIONS.smtp }));
+    assert.equal(noRight.status, 400);
+    assert.match(noRight.body.error.problems[0].message, new RegExp(`user '${reader}' may not.*run: GRANT TRIGGER ON "public"."payments" TO "${reader}";`));
+    const wrongType = newRowWorkflow('typo-mail', 'payments', 'X', { sql: CONNECTIONS.smtp, smtp: CONNECTIONS.smtp });
     const wrong = await t.api('POST', '/api/v1/workflows', wrongType);
     assert.equal(wrong.status, 400);
     assert.match(JSON.stringify(wrong.body.error.problems), /which is a smtp connection, not a PostgreSQL one/);
