@@ -19,7 +19,7 @@ import { CHANNELS } from '../store/notify.js';
 import { outboxDb, type MessageRow } from './tables.js';
 import { acceptFailure } from './store-errors.js';
 import { OutboxTelemetry } from './telemetry.js';
-import { writeTx } from './tx.js';
+import { skipLocked, writeTx } from './tx.js';
 import { Worker } from './worker.js';
 
 export interface OutboxDeps {
@@ -255,7 +255,9 @@ export class Outbox {
     try {
       const until = Date.now() + this.options.leaseMs;
       await writeTx(this.deps.store, async (tx) => {
-        await tx.updateTable('messages').set({ lease_until: until }).where('lease_owner', '=', this.owner).where('status', '=', 'sending').execute();
+        // Rows a completion is recording right now are skipped: they are being released anyway.
+        const mine = skipLocked(this.deps.store, tx.selectFrom('messages').select('id').where('lease_owner', '=', this.owner).where('status', '=', 'sending'));
+        await tx.updateTable('messages').set({ lease_until: until }).where('id', 'in', mine).execute();
         await this.slots.heartbeat(tx);
       });
     } catch (err) {

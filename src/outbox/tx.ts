@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type SelectQueryBuilder } from 'kysely';
 import type { Store } from '../store/db.js';
 import { outboxDb, type OutboxDb } from './tables.js';
 
@@ -21,6 +21,16 @@ export async function writeTx<T>(store: Store, fn: (db: OutboxDb) => Promise<T>)
       throw err;
     }
   });
+}
+
+/**
+ * On PostgreSQL, leaves out rows another transaction holds (FOR UPDATE SKIP LOCKED) instead of
+ * waiting on them: for updates of many rows that can run beside others touching the same rows
+ * in another order (a lease renewal beside a batch of completions), which would otherwise
+ * deadlock. SQLite has one writer at a time.
+ */
+export function skipLocked<DB, TB extends keyof DB, O>(store: Store, query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O> {
+  return store.dialect === 'postgres' ? query.forUpdate().skipLocked() : query;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { OutboxOptions } from './options.js';
 import type { Completion } from './repository.js';
 import type { OutboxTelemetry } from './telemetry.js';
 import { outboxDb, type MessageRow, type OutboxDb } from './tables.js';
-import { writeTx } from './tx.js';
+import { skipLocked, writeTx } from './tx.js';
 
 export interface WorkerDeps {
   store: Store;
@@ -127,12 +127,14 @@ export class Worker {
     const now = Date.now();
     await writeTx(this.deps.store, async (tx) => {
       for (const [status, attempted] of [['queued', false], ['retrying', true]] as const) {
+        // Workers reap at once: each takes the rows no other is taking.
+        const expired = skipLocked(this.deps.store, tx.selectFrom('messages').select('id').where('status', '=', 'sending').where('lease_until', '<', now).where('attempts', attempted ? '>' : '=', 0));
         await tx
           .updateTable('messages')
           .set({ status, lease_owner: null, lease_until: null, next_attempt_at: now, updated_at: now })
+          .where('id', 'in', expired)
           .where('status', '=', 'sending')
           .where('lease_until', '<', now)
-          .where('attempts', attempted ? '>' : '=', 0)
           .execute();
       }
     });
@@ -191,8 +193,7 @@ export class Worker {
       // Until room opens (or the next poll), other processes' wake-ups would only find the window full.
       lane.fullUntil = limit <= 0 ? Math.min(retryAt ?? 0, now + options.pollMs) : 0;
       if (limit <= 0) return { rows: [] as MessageRow[], wakeAt: retryAt, full: false };
-      let pick = tx.selectFrom('messages').select('id').where('connection', '=', lane.name).where('status', 'in', DUE).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit);
-      if (store.dialect === 'postgres') pick = pick.forUpdate().skipLocked();
+      const pick = skipLocked(store, tx.selectFrom('messages').select('id').where('connection', '=', lane.name).where('status', 'in', DUE).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit));
       const ids = (await pick.execute()).map((r) => r.id);
       let rows: MessageRow[] = [];
       if (ids.length > 0) {
