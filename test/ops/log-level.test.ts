@@ -26,7 +26,8 @@ async function runUntil(args: string[], env: Record<string, string>, ready: (std
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   try {
-    await waitFor(() => ready(stdout, stderr), { timeoutMs: 20_000, message: `${args[0]} to start (stderr: ${stderr})` });
+    // Generous: on a loaded 2-core machine a cold start of the CLI has taken over 20 s.
+    await waitFor(() => ready(stdout, stderr), { timeoutMs: 60_000, message: `${args[0]} to start (stderr: ${stderr})` });
     await meanwhile?.();
   } finally {
     child.kill('SIGTERM');
