@@ -33,51 +33,85 @@ const CONSUMER_RETENTION = '7 days';
 const qualified = (t: TableInfo): string => `${escapeIdentifier(t.schema)}.${escapeIdentifier(t.table)}`;
 const triggerArgs = (t: TableInfo): string => t.primaryKey.map(escapeLiteral).join(', ');
 
+/** What exists of the capture (oids, so that no name lookup needs rights on the schema). */
 interface CaptureState {
-  schema: boolean;
-  log: boolean;
-  consumers: boolean;
+  schema: number | null;
+  log: number | null;
+  consumers: number | null;
   fn: boolean;
   /** The trigger's definition on the table, if it has one. */
-  trigger?: string;
+  trigger: string | null;
 }
 
-async function captureState(client: pg.Client, table: TableInfo): Promise<CaptureState> {
-  const { rows } = await client.query<{ schema: boolean; log: boolean; consumers: boolean; fn: boolean; trigger: string | null }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema,
-            to_regclass($1 || '.new_rows') IS NOT NULL AS log,
-            to_regclass($1 || '.consumers') IS NOT NULL AS consumers,
-            to_regprocedure($1 || '.capture_new_rows()') IS NOT NULL AS fn,
-            (SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = $2::oid AND tgname = $3) AS trigger`,
-    [CAPTURE_SCHEMA, table.oid, TRIGGER_NAME],
+const complete = (s: CaptureState): boolean => s.schema !== null && s.log !== null && s.consumers !== null && s.fn;
+
+async function captureState(client: pg.Client, tableOid: number | null): Promise<CaptureState> {
+  const { rows } = await client.query<CaptureState>(
+    `SELECT n.oid::int AS schema,
+            (SELECT c.oid::int FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'new_rows') AS log,
+            (SELECT c.oid::int FROM pg_class c WHERE c.relnamespace = n.oid AND c.relname = 'consumers') AS consumers,
+            EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid AND p.proname = 'capture_new_rows' AND p.pronargs = 0) AS fn,
+            (SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE t.tgrelid = $2::oid AND t.tgname = $3) AS trigger
+       FROM (SELECT 1) AS one LEFT JOIN pg_namespace n ON n.nspname = $1`,
+    [CAPTURE_SCHEMA, tableOid, TRIGGER_NAME],
   );
-  return { ...rows[0], trigger: rows[0].trigger ?? undefined };
+  return rows[0];
 }
 
 /** The trigger as installed passes the current primary key columns (a changed key needs a new trigger). */
-const triggerIsCurrent = (state: CaptureState, table: TableInfo): boolean =>
-  state.trigger !== undefined && state.trigger.includes(`capture_new_rows(${triggerArgs(table)})`);
+const triggerIsCurrent = (state: CaptureState, table: TableInfo): boolean => state.trigger?.includes(`capture_new_rows(${triggerArgs(table)})`) ?? false;
+const isInstalled = (state: CaptureState, table: TableInfo): boolean => complete(state) && triggerIsCurrent(state, table);
 
-/** Why the capture cannot be installed by the connection's user, or undefined when it is in place or can be. */
-export async function captureProblem(client: pg.Client, table: TableInfo): Promise<Problem | undefined> {
-  const state = await captureState(client, table);
-  const objectsMissing = !state.schema || !state.log || !state.consumers || !state.fn;
-  if (!objectsMissing && triggerIsCurrent(state, table)) return undefined;
-  const { rows } = await client.query<{ user: string; db: string; trigger: boolean; create: boolean }>(
-    `SELECT current_user AS user, current_database() AS db, has_table_privilege($1::oid, 'TRIGGER') AS trigger,
-            CASE WHEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) THEN has_schema_privilege($2, 'CREATE')
-                 ELSE has_database_privilege(current_database(), 'CREATE') END AS create`,
-    [table.oid, CAPTURE_SCHEMA],
+/**
+ * The GRANTs the connection's user lacks to create what is missing of the capture and to use
+ * what exists (a log another user installed), and for `table` to put the trigger on it.
+ */
+async function missingGrants(client: pg.Client, state: CaptureState, table?: TableInfo): Promise<{ user: string; grants: string[] }> {
+  const { rows } = await client.query<{ user: string; db: string; trigger: boolean; create: boolean; usage: boolean; log: boolean; consumers: boolean }>(
+    `SELECT current_user AS user, current_database() AS db,
+            $1::oid IS NULL OR has_table_privilege($1::oid, 'TRIGGER') AS trigger,
+            CASE WHEN $2::oid IS NULL THEN has_database_privilege(current_database(), 'CREATE') ELSE has_schema_privilege($2::oid, 'CREATE') END AS create,
+            $2::oid IS NULL OR has_schema_privilege($2::oid, 'USAGE') AS usage,
+            $3::oid IS NULL OR (has_table_privilege($3::oid, 'SELECT') AND has_table_privilege($3::oid, 'DELETE')) AS log,
+            $4::oid IS NULL OR (has_table_privilege($4::oid, 'SELECT') AND has_table_privilege($4::oid, 'INSERT')
+                                AND has_table_privilege($4::oid, 'UPDATE') AND has_table_privilege($4::oid, 'DELETE')) AS consumers`,
+    [table && !triggerIsCurrent(state, table) ? table.oid : null, state.schema, state.log, state.consumers],
   );
   const p = rows[0];
+  const to = `TO ${escapeIdentifier(p.user)};`;
   const grants = [
-    ...(!p.trigger && !triggerIsCurrent(state, table) ? [`GRANT TRIGGER ON ${qualified(table)} TO ${escapeIdentifier(p.user)};`] : []),
-    ...(!p.create && objectsMissing ? [state.schema ? `GRANT CREATE ON SCHEMA ${CAPTURE_SCHEMA} TO ${escapeIdentifier(p.user)};` : `GRANT CREATE ON DATABASE ${escapeIdentifier(p.db)} TO ${escapeIdentifier(p.user)};`] : []),
+    ...(p.trigger ? [] : [`GRANT TRIGGER ON ${qualified(table!)} ${to}`]),
+    ...(p.create || complete(state) ? [] : [state.schema === null ? `GRANT CREATE ON DATABASE ${escapeIdentifier(p.db)} ${to}` : `GRANT CREATE ON SCHEMA ${CAPTURE_SCHEMA} ${to}`]),
+    ...(p.usage ? [] : [`GRANT USAGE ON SCHEMA ${CAPTURE_SCHEMA} ${to}`]),
+    ...(p.log ? [] : [`GRANT SELECT, DELETE ON ${CAPTURE_SCHEMA}.new_rows ${to}`]),
+    ...(p.consumers ? [] : [`GRANT SELECT, INSERT, UPDATE, DELETE ON ${CAPTURE_SCHEMA}.consumers ${to}`]),
   ];
+  return { user: p.user, grants };
+}
+
+/** For the connection test: whether the capture is installed, and what the user lacks to install or use it. */
+export async function databaseCaptureProblem(client: pg.Client): Promise<{ installed: boolean; problem?: Problem }> {
+  const state = await captureState(client, null);
+  const { user, grants } = await missingGrants(client, state);
+  if (grants.length === 0) return { installed: complete(state) };
+  return {
+    installed: complete(state),
+    problem: {
+      code: 'CaptureNotPermitted',
+      message: `User '${user}' may not ${complete(state) ? 'use' : 'create'} the log in schema '${CAPTURE_SCHEMA}' where smtpflow records new rows of watched tables.`,
+      fix: `As an owner or superuser, run: ${grants.join(' ')} (each watched table also needs GRANT TRIGGER ON <table> TO "${user}" unless that user owns it).`,
+    },
+  };
+}
+
+/** Why the capture of `table` cannot be installed or used by the connection's user; undefined when it can. */
+export async function captureProblem(client: pg.Client, table: TableInfo): Promise<Problem | undefined> {
+  const state = await captureState(client, table.oid);
+  const { user, grants } = await missingGrants(client, state, table);
   if (grants.length === 0) return undefined;
   return {
     code: 'CaptureNotPermitted',
-    message: `To see new rows of '${table.schema}.${table.table}' exactly once, smtpflow installs an insert trigger that logs them in the schema '${CAPTURE_SCHEMA}', and user '${p.user}' may not.`,
+    message: `To see new rows of '${table.schema}.${table.table}' exactly once, smtpflow logs them in the schema '${CAPTURE_SCHEMA}' from an insert trigger on the table, and user '${user}' may not set that up.`,
     fix: `As the table's owner or a superuser, run: ${grants.join(' ')} Then save the workflow again.`,
   };
 }
@@ -88,8 +122,7 @@ export async function captureProblem(client: pg.Client, table: TableInfo): Promi
  * transactions that are inserting into the table and holds new inserts for the moment it takes.
  */
 export async function ensureCapture(client: pg.Client, table: TableInfo): Promise<boolean> {
-  const state = await captureState(client, table);
-  if (state.schema && state.log && state.consumers && state.fn && triggerIsCurrent(state, table)) return false;
+  if (isInstalled(await captureState(client, table.oid), table)) return false;
   const problem = await captureProblem(client, table);
   if (problem) throw new SqlSourceError(problem);
   await client.query('BEGIN');
@@ -98,9 +131,9 @@ export async function ensureCapture(client: pg.Client, table: TableInfo): Promis
     // rather than stall the application behind a long transaction, give up and try at the next poll.
     await client.query(`SET LOCAL lock_timeout = '3s'`);
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('smtpflow.capture'))`);
-    const now = await captureState(client, table);
-    if (!now.schema) await client.query(`CREATE SCHEMA ${CAPTURE_SCHEMA}`);
-    if (!now.log) {
+    const now = await captureState(client, table.oid);
+    if (now.schema === null) await client.query(`CREATE SCHEMA ${CAPTURE_SCHEMA}`);
+    if (now.log === null) {
       await client.query(`CREATE TABLE ${CAPTURE_SCHEMA}.new_rows (
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         rel oid NOT NULL,
@@ -108,7 +141,7 @@ export async function ensureCapture(client: pg.Client, table: TableInfo): Promis
         pk jsonb NOT NULL)`);
       await client.query(`CREATE INDEX new_rows_by_xid ON ${CAPTURE_SCHEMA}.new_rows (rel, xid, seq)`);
     }
-    if (!now.consumers) {
+    if (now.consumers === null) {
       await client.query(`CREATE TABLE ${CAPTURE_SCHEMA}.consumers (
         consumer text PRIMARY KEY,
         rel oid NOT NULL,

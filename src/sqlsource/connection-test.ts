@@ -4,7 +4,7 @@
  * change capture there. Each step is reported; the first failure names its cause and fix.
  */
 import type pg from 'pg';
-import { CAPTURE_SCHEMA } from './capture.js';
+import { CAPTURE_SCHEMA, databaseCaptureProblem } from './capture.js';
 import { connect, describeError, scrub, SqlSourceError, target, type PgConnection, type Problem } from './client.js';
 import { listTables, schemaExists } from './tables.js';
 
@@ -60,21 +60,11 @@ export async function testPostgres(conn: PgConnection): Promise<SqlTestReport> {
       return `${tables.length} table(s) readable in schema '${schema}', ${keyed} with a primary key (watchable)`;
     });
     await run('capture', async () => {
-      const { rows } = await client!.query<{ installed: boolean; may: boolean }>(
-        `SELECT to_regprocedure($1 || '.capture_new_rows()') IS NOT NULL AS installed,
-                CASE WHEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) THEN has_schema_privilege($1, 'CREATE')
-                     ELSE has_database_privilege(current_database(), 'CREATE') END AS may`,
-        [CAPTURE_SCHEMA],
-      );
-      if (rows[0].installed) return `change capture is installed (schema '${CAPTURE_SCHEMA}')`;
-      if (!rows[0].may) {
-        throw new SqlSourceError({
-          code: 'CaptureNotPermitted',
-          message: `User '${t.user}' may not create the schema '${CAPTURE_SCHEMA}' where smtpflow logs new rows of watched tables.`,
-          fix: `As an owner or superuser, run: GRANT CREATE ON DATABASE "${t.database}" TO "${t.user}"; (each watched table also needs GRANT TRIGGER ON <table> TO "${t.user}" unless that user owns it).`,
-        });
-      }
-      return `smtpflow may install its change capture (schema '${CAPTURE_SCHEMA}') when a workflow first watches a table`;
+      const { installed, problem } = await databaseCaptureProblem(client!);
+      if (problem) throw new SqlSourceError(problem);
+      return installed
+        ? `change capture is installed (schema '${CAPTURE_SCHEMA}')`
+        : `smtpflow may install its change capture (schema '${CAPTURE_SCHEMA}') when a workflow first watches a table`;
     });
     return { ok: true, steps };
   } catch (err) {

@@ -100,7 +100,7 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     assert.ok(log <= 3, `the capture log is pruned once consumed (${log} entries left)`);
   });
 
-  test('a table without a primary key, a column $select does not know, or a user without the TRIGGER right is refused at save with the fix', async () => {
+  test('a table without a primary key, a column $select does not know, or a user without the rights is refused at save with the fix, and the fix works', async () => {
     await db.sql('CREATE TABLE audit (at timestamptz, what text)');
     const noKey = await t.api('POST', '/api/v1/workflows', newRowWorkflow('audit-mail', 'audit', 'Audit', CONNECTIONS));
     assert.equal(noKey.status, 400);
@@ -119,7 +119,14 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     assert.equal((await t.api('POST', '/api/v1/connections', { name: 'shop-reader', type: 'postgres', connectionString: readerUrl.toString() })).status, 201);
     const noRight = await t.api('POST', '/api/v1/workflows', newRowWorkflow('payments-mail', 'payments', 'Pay', { sql: 'shop-reader', smtp: CONNECTIONS.smtp }));
     assert.equal(noRight.status, 400);
-    assert.match(noRight.body.error.problems[0].message, new RegExp(`user '${reader}' may not.*run: GRANT TRIGGER ON "public"."payments" TO "${reader}";`));
+    const { message } = noRight.body.error.problems[0];
+    assert.match(message, new RegExp(`user '${reader}' may not.*run: GRANT TRIGGER ON "public"."payments" TO "${reader}";`));
+    // The fix as given works: run it as the owner, save again, and a new payment is emailed.
+    await db.sql(/run: (.*) Then save/.exec(message)![1]);
+    await save(newRowWorkflow('payments-mail', 'payments', 'Pay', { sql: 'shop-reader', smtp: CONNECTIONS.smtp }));
+    await polls('payments-mail', 1);
+    await db.sql(`INSERT INTO payments (email) VALUES ('payer@example.com')`);
+    await waitFor(() => emailed('Pay').length === 1, { message: 'the payment email', timeoutMs: 15_000 });
     const wrongType = newRowWorkflow('typo-mail', 'payments', 'X', { sql: CONNECTIONS.smtp, smtp: CONNECTIONS.smtp });
     const wrong = await t.api('POST', '/api/v1/workflows', wrongType);
     assert.equal(wrong.status, 400);
