@@ -151,7 +151,12 @@ export class Outbox {
     let result;
     const rateId = conn.rateLimit ? `${row.id}#1` : undefined;
     try {
-      if (conn.rateLimit) await this.reserveOne(conn, rateId!, row.lease_until!);
+      // Both write to the database before anything is sent: a refusal there answers 503/507, not 500.
+      if (conn.rateLimit) {
+        await this.reserveOne(conn, rateId!, row.lease_until!).catch((err: unknown) => {
+          throw acceptFailure(err);
+        });
+      }
       await this.accepts.push({ row }).catch((err: unknown) => {
         throw acceptFailure(err);
       });

@@ -58,12 +58,12 @@ describe('database faults on accept', () => {
   /** Subject → the status its accept was answered with. */
   const answered = new Map<string, number>();
 
-  const send = async (subject: string, body = 'b'): Promise<{ status: number; body: any; headers: Headers }> => {
-    const res = await t.api('POST', sendPath('db'), { To: 'someone@example.org', Subject: subject, Body: body }, ASYNC);
+  const send = async (subject: string, body = 'b', mode: { headers: Record<string, string> } = ASYNC): Promise<{ status: number; body: any; headers: Headers }> => {
+    const res = await t.api('POST', sendPath('db'), { To: 'someone@example.org', Subject: subject, Body: body }, mode);
     answered.set(subject, res.status);
     return res;
   };
-  const accepted = (): string[] => [...answered].filter(([, status]) => status === 202).map(([subject]) => subject);
+  const accepted = (): string[] => [...answered].filter(([, status]) => status === 202 || status === 200).map(([subject]) => subject);
   const delivered = (): string[] => [...new Set(peer.messages.map((m) => m.parsed?.subject ?? ''))].sort();
   const sentCount = async (): Promise<number> => (await t.api('GET', '/api/v1/messages?status=sent&limit=200')).body.items.length;
   /**
@@ -132,6 +132,9 @@ describe('database faults on accept', () => {
     assert.equal(full.body.error.code, 'InsufficientStorage');
     assert.match(full.body.error.message, /NOT stored/);
     assert.equal((await send('still full', 'x'.repeat(4000))).status, 507);
+    // A synchronous send stores the message before sending it: refused the same way, and nothing goes out.
+    const sync = await send('sync while full', 'x'.repeat(4000), { headers: {} });
+    assert.equal(sync.status, 507, JSON.stringify(sync.body));
     assert.equal((await t.api('GET', '/healthz')).status, 200);
 
     await sql.raw('pragma max_page_count = 1073741823').execute(db);
