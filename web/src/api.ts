@@ -5,6 +5,7 @@ import type {
   ObjectField,
   WatchableObject,
   ConnectionTestReport,
+  DkimRecord,
   InboxMessage,
   InboxSummary,
   MessageDetail,
@@ -84,6 +85,7 @@ export const api = {
     test: (name: string) => request<ConnectionTestReport>('POST', `/connections/${enc(name)}/test`, {}),
     objects: (name: string) => request<WatchableObject[]>('GET', `/connections/${enc(name)}/objects`),
     fields: (name: string, object: string) => request<ObjectField[]>('GET', `/connections/${enc(name)}/objects/${enc(object)}/fields`),
+    dkimKeygen: (name: string, body: { domainName?: string; keySelector?: string }) => request<DkimRecord>('POST', `/connections/${enc(name)}/dkim/keygen`, body),
   },
   messages: {
     list: (status?: string, cursor?: string) => {

@@ -26,14 +26,38 @@ export interface Connection extends Partial<Omit<ConnectionInput, 'password' | '
   secretsSet: string[];
   createdAt: string;
   updatedAt: string;
+  /** smtp: where bounces go, and DKIM signing (its private key never comes back) */
+  envelopeFrom?: string;
+  dkim?: { domainName: string; keySelector: string };
   /** salesforce (secrets never come back) */
   loginUrl?: string;
   instanceUrl?: string;
   apiVersion?: string;
-  auth?: { type?: string; clientId?: string; username?: string; audience?: string };
+  /** salesforce's grants, or smtp's `password` | `oauth2` (secrets never come back) */
+  auth?: {
+    type?: string;
+    clientId?: string;
+    username?: string;
+    audience?: string;
+    provider?: 'microsoft' | 'google';
+    tenantId?: string;
+    tokenUrl?: string;
+    scope?: string;
+    user?: string;
+  };
   /** postgres */
   schema?: string;
   ssl?: 'disable' | 'require' | 'verify-full';
+}
+
+/** POST /connections/{name}/dkim/keygen: the key is stored; this is the DNS record to publish. */
+export interface DkimRecord {
+  domainName: string;
+  keySelector: string;
+  name: string;
+  type: 'TXT';
+  value: string;
+  zoneFileLine: string;
 }
 
 /** What a trigger source offers to watch (GET /connections/{name}/objects) and the fields of one (…/{object}/fields). */

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useLayoutEffect, useState, type FormEvent } from 'react';
 import { ApiError, api, errorText } from '../api';
 import type { Connection, ConnectionType } from '../types';
 import type { ConnectionKind, Draft, FieldRenderer } from './connection/kinds';
@@ -39,6 +39,18 @@ export function ConnectionForm({
 
   const problemField = error instanceof ApiError && error.field !== undefined ? (error.field === 'name' ? 'name' : kind.fieldOf(error.field)) : undefined;
   const fieldError = (field: string): string | undefined => (problemField === field ? (error as ApiError).message : undefined);
+  // The field of a problem is brought into view (its Advanced section opened) and focused; a field
+  // the form does not show right now (another provider's) leaves the problem in the box below.
+  const [fieldShown, setFieldShown] = useState(true);
+  useLayoutEffect(() => {
+    if (problemField === undefined) return;
+    const control = document.getElementById(`${id}-${problemField}`);
+    setFieldShown(control !== null);
+    if (!control) return;
+    const details = control.closest('details');
+    if (details) details.open = true;
+    control.focus();
+  }, [error, problemField, id]);
 
   const submit = async (event: FormEvent): Promise<void> => {
     event.preventDefault();
@@ -86,8 +98,8 @@ export function ConnectionForm({
           ), kind.purpose)}
         {field('name', 'Connection name', (p) => <input {...p} required value={name} disabled={!!existing} onChange={(e) => setName(e.target.value)} placeholder={type === 'smtp' ? 'e.g. office-mail' : type === 'salesforce' ? 'e.g. crm' : 'e.g. orders-db'} />)}
       </div>
-      <Fields draft={draft} set={set} existing={existing} field={field} id={id} />
-      {error !== undefined && problemField === undefined && (
+      <Fields draft={draft} set={set} existing={existing} field={field} id={id} onError={setError} />
+      {error !== undefined && (problemField === undefined || !fieldShown) && (
         <p className="error-box" role="alert">
           {errorText(error)}
         </p>

@@ -8,6 +8,7 @@ const STEP_LABEL: Record<string, string> = {
   starttls: 'STARTTLS',
   certificate: 'Certificate',
   'auth-mechanisms': 'Authentication methods offered',
+  'oauth2-token': 'Get an OAuth2 access token',
   auth: 'Log in (AUTH)',
   'mail-from': 'MAIL FROM accepted',
   login: 'Log in (OAuth token)',
@@ -38,7 +39,15 @@ export function TestReport({ report, name }: { report: ConnectionTestReport; nam
       {report.problem && (
         <div className="error-box" role="alert">
           <strong>{report.problem.message}</strong>
-          {report.problem.fix && <p>{report.problem.fix}</p>}
+          {report.problem.fix && (
+            <p>
+              <span className="problem-label">How to fix it: </span>
+              {report.problem.fix}
+            </p>
+          )}
+          <p className="problem-code">
+            Problem code: <code>{report.problem.code}</code>
+          </p>
         </div>
       )}
     </section>

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { CopyField } from '../components/CopyField';
 import { Field } from './Field';
 import { useProblems } from './context';
 import { schemaFromSample, seg, title } from './model';
@@ -40,21 +41,16 @@ function RequestFields({ path, trigger, onChange, callbackUrl }: { path: string;
   const setSchema = (schema: unknown): void => onChange({ ...trigger, inputs: { ...inputs, schema } });
   return (
     <>
-      <div className="field">
-        <label htmlFor="callback-url">HTTP POST URL</label>
-        {callbackUrl ? (
-          <div className="copy-row">
-            <input id="callback-url" readOnly value={callbackUrl} onFocus={(e) => e.target.select()} />
-            <button type="button" onClick={() => void navigator.clipboard?.writeText(callbackUrl)}>
-              Copy
-            </button>
-          </div>
-        ) : (
+      {callbackUrl ? (
+        <CopyField id="callback-url" label="HTTP POST URL" value={callbackUrl} />
+      ) : (
+        <div className="field">
+          <label htmlFor="callback-url">HTTP POST URL</label>
           <p id="callback-url" className="muted">
             The URL is generated when the workflow is saved.
           </p>
-        )}
-      </div>
+        </div>
+      )}
       <SchemaEditor path={`${path}.inputs.schema`} label="Request Body JSON Schema" schema={inputs.schema} onChange={setSchema} />
     </>
   );

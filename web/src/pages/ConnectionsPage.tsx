@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api';
 import { ConnectionForm } from '../components/ConnectionForm';
+import { PROVIDERS } from '../components/connection/smtp-auth';
 import { ErrorBox } from '../components/ErrorBox';
 import { TestReport } from '../components/TestReport';
 import { useResource } from '../hooks';
@@ -35,7 +36,8 @@ export function ConnectionsPage() {
         {list.data?.map((c) =>
           editing !== 'new' && editing?.name === c.name ? (
             <li key={c.name}>
-              <ConnectionForm existing={c} onSaved={saved} onCancel={() => setEditing(null)} />
+              {/* Cancel reloads too: a DKIM key generated while editing is already stored. */}
+              <ConnectionForm existing={c} onSaved={saved} onCancel={saved} />
             </li>
           ) : (
             <ConnectionItem key={c.name} connection={c} onEdit={() => setEditing(c)} onDeleted={() => void list.reload()} />
@@ -109,10 +111,24 @@ function ConnectionItem({ connection: c, onEdit, onDeleted }: { connection: Conn
             {c.host}:{c.port} · {SECURITY[c.security ?? ''] ?? c.security}
             {c.rejectUnauthorized === false && ' · certificate not verified'}
           </dd>
-          <dt>User</dt>
-          <dd>{c.username || '—'}{c.secretsSet.includes('password') && ' (password set)'}</dd>
+          <dt>Sign in</dt>
+          <dd>
+            {c.auth?.type === 'oauth2'
+              ? `OAuth2 (${c.auth.provider ? PROVIDERS[c.auth.provider].title : c.auth.tokenUrl}) as ${c.auth.user}`
+              : c.username
+                ? `${c.username}${c.secretsSet.includes('password') ? ' (password set)' : ''}`
+                : 'none'}
+          </dd>
           <dt>Default sender</dt>
           <dd>{c.defaultFrom || '—'}</dd>
+          {c.envelopeFrom && (
+            <>
+              <dt>Bounces to</dt>
+              <dd>{c.envelopeFrom}</dd>
+            </>
+          )}
+          <dt>DKIM</dt>
+          <dd>{c.dkim ? `signs as ${c.dkim.domainName} (${c.dkim.keySelector}._domainkey.${c.dkim.domainName})` : 'off'}</dd>
         </dl>
       )}
       <div className="actions">

@@ -19,6 +19,8 @@ export interface FieldsProps {
   field: FieldRenderer;
   /** An id prefix for controls the renderer does not make (checkboxes). */
   id: string;
+  /** Shows a failed request of the fields' own (e.g. DKIM keygen) as the form shows a failed save: at its field. */
+  onError: (error: unknown) => void;
 }
 
 /** One connection type in the form: its fields, and how they become the API's body. */
@@ -35,6 +37,9 @@ export interface ConnectionKind {
   fieldOf(apiField: string): string | undefined;
   Fields(props: FieldsProps): ReactNode;
 }
+
+/** The placeholder of a write-only field that has a stored value. */
+export const KEPT = 'set — leave empty to keep';
 
 export const text = (v: string | boolean | undefined): string => (typeof v === 'string' ? v.trim() : '');
 

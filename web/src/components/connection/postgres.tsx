@@ -1,4 +1,4 @@
-import { createBody, text, type ConnectionKind } from './kinds';
+import { createBody, KEPT, text, type ConnectionKind } from './kinds';
 
 export const postgresKind: ConnectionKind = {
   type: 'postgres',
@@ -16,7 +16,7 @@ export const postgresKind: ConnectionKind = {
     return (
       <>
         {field('connectionString', 'Connection string', (p) => (
-          <input {...p} type="password" required={!kept} value={String(d.connectionString)} onChange={(e) => set({ connectionString: e.target.value })} autoComplete="new-password" autoCapitalize="off" placeholder={kept ? 'unchanged (type to replace)' : 'postgres://user:password@host:5432/database'} />
+          <input {...p} type="password" required={!kept} value={String(d.connectionString)} onChange={(e) => set({ connectionString: e.target.value })} autoComplete="new-password" autoCapitalize="off" placeholder={kept ? KEPT : 'postgres://user:password@host:5432/database'} />
         ), 'It holds the password, so it is stored encrypted and never shown again.')}
         <div className="grid-2">
           {field('schema', 'Schema', (p) => <input {...p} value={String(d.schema)} onChange={(e) => set({ schema: e.target.value })} placeholder="public" autoCapitalize="off" />, 'Of table names given without one.')}

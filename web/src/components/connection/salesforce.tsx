@@ -1,4 +1,4 @@
-import { createBody, text, type ConnectionKind, type Draft } from './kinds';
+import { createBody, KEPT, text, type ConnectionKind, type Draft } from './kinds';
 
 type Grant = 'clientCredentials' | 'jwtBearer' | 'refreshToken' | 'password';
 
@@ -75,7 +75,7 @@ export const salesforceKind: ConnectionKind = {
         LABELS[key],
         (p) =>
           key === 'privateKey' ? (
-            <textarea {...p} rows={4} className="code-input" value={str(key)} onChange={(e) => set({ [key]: e.target.value } as Draft)} placeholder={kept ? 'unchanged (paste to replace)' : '-----BEGIN PRIVATE KEY-----'} spellCheck={false} />
+            <textarea {...p} rows={4} className="code-input" value={str(key)} onChange={(e) => set({ [key]: e.target.value } as Draft)} placeholder={kept ? KEPT : '-----BEGIN PRIVATE KEY-----'} spellCheck={false} />
           ) : (
             <input
               {...p}
@@ -85,7 +85,7 @@ export const salesforceKind: ConnectionKind = {
               onChange={(e) => set({ [key]: e.target.value } as Draft)}
               autoComplete={secret ? 'new-password' : 'off'}
               autoCapitalize="off"
-              placeholder={kept ? 'unchanged (type to replace)' : key === 'audience' ? 'the login URL' : ''}
+              placeholder={kept ? KEPT : key === 'audience' ? 'the login URL' : ''}
             />
           ),
         secret && existing ? 'Stored encrypted; never shown again.' : undefined,
