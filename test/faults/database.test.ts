@@ -83,7 +83,8 @@ describe('database faults on accept', () => {
     databaseUrl = await testDatabaseUrl(dataDir);
     // PostgreSQL waits for a lock as long as lock_timeout allows (none by default); operators set it in the URL like this.
     const appUrl = TEST_DIALECT === 'sqlite' ? databaseUrl : `${databaseUrl}?options=${encodeURIComponent(`-c lock_timeout=${LOCK_WAIT_MS}`)}`;
-    t = await startTestAppWith(FAST, { dataDir, databaseUrl: appUrl });
+    // Polls seldom: on SQLite each write the worker tries during the lock blocks the event loop for the busy timeout.
+    t = await startTestAppWith({ ...FAST, pollMs: 1000 }, { dataDir, databaseUrl: appUrl });
     if (TEST_DIALECT === 'sqlite') await sql.raw(`pragma busy_timeout = ${LOCK_WAIT_MS}`).execute(t.app.store.db);
     peer = await startSmtpPeer();
     await connectTo(t, 'db', peer);
