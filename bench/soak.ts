@@ -273,8 +273,11 @@ trickle 1 byte/s, garbage, no greeting; lifetime ${FAULT_LIFETIME_SECONDS} s), 1
   if (flags.write) {
     const file = path.join(ROOT, 'bench', 'RESULTS.md');
     const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    // Only this section is replaced: `npm run bench` keeps its own sections in the same file.
     const at = current.indexOf('## Soak');
-    fs.writeFileSync(file, (at >= 0 ? current.slice(0, at) : current.trimEnd() + '\n\n') + md);
+    const next = at >= 0 ? current.indexOf('\n## ', at + 1) : -1;
+    const rest = next >= 0 ? '\n' + current.slice(next + 1) : '';
+    fs.writeFileSync(file, (at >= 0 ? current.slice(0, at) : current.trimEnd() + '\n\n') + md + rest);
     log('written to bench/RESULTS.md');
   }
   process.exit(lost > 0 || unsettled > 0 || fivexx > 0 || unhealthy > 0 || goodFailed > 0 ? 1 : 0);
