@@ -101,7 +101,7 @@ export function OAuth2Fields({ draft: d, set, existing, field }: FieldsProps) {
     ), options.hint);
 
   return (
-    <fieldset className="oauth2">
+    <fieldset>
       <legend>OAuth2 sign-in</legend>
       <div className="grid-2">
         {d.provider === 'microsoft' &&
