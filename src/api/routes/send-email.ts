@@ -12,7 +12,7 @@ const Headers = Type.Object({
 });
 
 /** Errors worth answering again for the same key: not our own faults or refusals where nothing was attempted. */
-const replayable = (status: number): boolean => status !== 500 && status !== 503 && status !== 429;
+const replayable = (status: number): boolean => ![500, 503, 507, 429].includes(status);
 
 export function sendEmailRoutes(outbox: Outbox) {
   const { idempotency } = outbox;
