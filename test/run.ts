@@ -18,7 +18,8 @@ function findTests(dir: string): string[] {
   });
 }
 
-const touchesDatabase = (file: string): boolean => /startTestApp|openStore|spawnServer/.test(fs.readFileSync(file, 'utf8'));
+// NEEDS_POSTGRES: the scale tests (test/scale), which only run in the PostgreSQL pass.
+const touchesDatabase = (file: string): boolean => /startTestApp|openStore|spawnServer|NEEDS_POSTGRES/.test(fs.readFileSync(file, 'utf8'));
 
 interface Outcome {
   passed: number;
