@@ -1,14 +1,16 @@
 /**
- * Recurrence failover on PostgreSQL: two workers race for every due time of a once-a-second
- * trigger; the one that fired last is killed with kill -9; the other fires the following due
- * times, finishes the run the dead one left, and no due time ever fires twice.
+ * Workflows across processes on PostgreSQL, one API-only process and two workers: a Request
+ * trigger called on the API process runs on a worker and its caller gets the Response; and
+ * Recurrence failover: two workers race for every due time of a once-a-second trigger, the one
+ * that fired last is killed with kill -9, the other fires the following due times and finishes
+ * the run the dead one left, and no due time ever fires twice.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { openStore } from '../../src/store/db.js';
+import { after, before, describe, test } from 'node:test';
+import { openStore, type Store } from '../../src/store/db.js';
 import { wfdb } from '../../src/workflows/tables.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
@@ -16,14 +18,52 @@ import { call, Cluster, NEEDS_POSTGRES, type Proc } from './cluster.js';
 
 const firings = (p: Proc): Array<{ run: string; scheduledTime: string }> => p.logs.filter((l) => l.msg === 'trigger fired' && l.workflow === 'ticker') as never;
 
-test('the process firing a Recurrence trigger dies: another fires the next due times, none fires twice', { skip: NEEDS_POSTGRES, timeout: 90_000 }, async () => {
+describe('workflows across processes', { skip: NEEDS_POSTGRES, timeout: 90_000 }, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtpflow-failover-'));
-  const databaseUrl = await testDatabaseUrl(dataDir);
-  // Info level: the workers' 'trigger fired' lines say which process fired which due time.
-  const cluster = new Cluster(databaseUrl, dataDir, { SMTPFLOW_LOG_LEVEL: 'info', SMTPFLOW_WORKFLOW_LEASE_MS: '2000', SMTPFLOW_DATABASE_POOL_SIZE: '3' });
-  const store = await openStore(databaseUrl, { migrate: false });
-  try {
-    const [api, ...workers] = await Promise.all([cluster.serve(), cluster.worker(), cluster.worker()]);
+  let cluster: Cluster;
+  let store: Store;
+  let api: Proc;
+  let workers: Proc[];
+  before(async () => {
+    const databaseUrl = await testDatabaseUrl(dataDir);
+    // Info level: the workers' 'trigger fired' and take-over lines say which process did what.
+    cluster = new Cluster(databaseUrl, dataDir, { SMTPFLOW_LOG_LEVEL: 'info', SMTPFLOW_WORKFLOW_LEASE_MS: '2000', SMTPFLOW_DATABASE_POOL_SIZE: '3' });
+    store = await openStore(databaseUrl, { migrate: false });
+    [api, ...workers] = await Promise.all([cluster.serve(), cluster.worker(), cluster.worker()]);
+  });
+  after(async () => {
+    await store?.close();
+    await cluster?.stopAll();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a Request trigger called on an API-only process runs on a worker; the caller gets its Response', async () => {
+    const created = await call(api.url!, 'POST', '/api/v1/workflows', {
+      name: 'greet',
+      definition: {
+        triggers: { manual: { type: 'Request', kind: 'Http' } },
+        actions: {
+          Greeting: { type: 'Compose', inputs: "Hello, @{triggerBody()?['name']}", runAfter: {} },
+          Answer: { type: 'Response', kind: 'Http', inputs: { statusCode: 201, body: { greeting: "@outputs('Greeting')" } }, runAfter: { Greeting: ['Succeeded'] } },
+        },
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const url = (await call(api.url!, 'GET', '/api/v1/workflows/greet/triggers/manual/callback-url')).body.value as string;
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Ada' }) });
+    assert.equal(res.status, 201);
+    assert.deepEqual(await res.json(), { greeting: 'Hello, Ada' });
+    const runId = res.headers.get('x-ms-workflow-run-id');
+    assert.ok(runId);
+    const ended = (p: Proc): boolean => p.logs.some((l) => l.run === runId && l.msg === 'workflow run ended');
+    const executor = await waitFor(() => workers.find(ended), { message: 'a worker ending the run' });
+    assert.ok(executor.logs.some((l) => l.run === runId && l.msg.startsWith('taking over a workflow run')), 'the worker claimed it');
+    assert.ok(!ended(api) && !workers.some((w) => w !== executor && ended(w)), 'no other process ran it');
+    const run = await call(api.url!, 'GET', `/api/v1/workflows/greet/runs/${runId}`);
+    assert.equal(run.body.status, 'Succeeded');
+  });
+
+  test('the process firing a Recurrence trigger dies: another fires the next due times, none fires twice', async () => {
     const created = await call(api.url!, 'POST', '/api/v1/workflows', {
       name: 'ticker',
       definition: {
@@ -47,7 +87,7 @@ test('the process firing a Recurrence trigger dies: another fires the next due t
     assert.equal((await call(api.url!, 'POST', '/api/v1/workflows/ticker/disable')).status, 200);
     const runs = await waitFor(
       async () => {
-        const rows = await wfdb(store).selectFrom('workflow_runs').select(['id', 'status', 'trigger_outputs']).execute();
+        const rows = await wfdb(store).selectFrom('workflow_runs').select(['id', 'status', 'trigger_outputs']).where('workflow', '=', 'ticker').execute();
         return rows.every((r) => r.status !== 'Running') ? rows : undefined;
       },
       { timeoutMs: 15_000, message: 'every run ended (the victim\'s resumed once its lease ran out)' },
@@ -60,9 +100,5 @@ test('the process firing a Recurrence trigger dies: another fires the next due t
     assert.equal(fired.length, runs.length, 'every run was fired by one of the two workers, and logged');
     assert.deepEqual(runs.filter((r) => r.status !== 'Succeeded').map((r) => r.id), [], 'every run succeeded, the one the victim left included');
     assert.equal(runs.find((r) => r.id === lastOfVictim.run)?.status, 'Succeeded');
-  } finally {
-    await store.close();
-    await cluster.stopAll();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 });
