@@ -99,6 +99,9 @@ export class SlotPool {
    * by the worker's poll, with the connections it has messages for.
    */
   async rebalance(busy: string[]): Promise<void> {
+    // On SQLite a write is a blocking fsync, or a blocking wait while another process writes: not
+    // worth paying every poll for the rare setup of several processes on one file.
+    if (this.store.dialect !== 'postgres') return;
     const now = Date.now();
     const db = outboxDb(this.store);
     // A row outlives a few polls: a busy worker that misses one does not lose its share.
