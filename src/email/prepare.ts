@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
-import { convert } from 'html-to-text';
+import { compile } from 'html-to-text';
 import type { Address, Options as MailOptions } from 'nodemailer/lib/mailer';
 import { AppError } from '../errors.js';
 import { checkAddressList, rejectLineBreaks, type CheckedAddress } from './addresses.js';
@@ -119,15 +119,14 @@ function customHeaders(headers: Record<string, string> | undefined): Record<stri
   return out;
 }
 
-function plainTextOf(html: string): string {
-  return convert(html, {
-    wordwrap: 78,
-    selectors: [
-      { selector: 'img', format: 'skip' },
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-    ],
-  });
-}
+// Compiled once: `convert` rebuilds its selector machinery on every call, a tenth of the CPU of a send.
+const plainTextOf: (html: string) => string = compile({
+  wordwrap: 78,
+  selectors: [
+    { selector: 'img', format: 'skip' },
+    { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+  ],
+});
 
 /** Receipt headers are not address headers for nodemailer: give it a bare address it will not re-encode. */
 function receiptHeader(a: CheckedAddress): { prepared: true; value: string } {
