@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../errors.js';
-import { ConnectionView, DkimSettings, SmtpConnectionInput } from '../../connections/schema.js';
+import { CONNECTION_SCHEMAS } from '../../connections/repository.js';
+import { ConnectionView, DkimSettings } from '../../connections/schema.js';
 import { connectorFor, listFields, listObjects } from '../../connectors/index.js';
 import { newDkimSettings } from '../../smtp/index.js';
 import type { ApiServices } from '../context.js';
@@ -39,6 +40,8 @@ const DkimKeygenAnswer = Type.Object({
  * The body is validated by the connection repository against the schema of the connection's
  * `type` (the same TypeBox schema shown here), which gives sharper errors than an anyOf would.
  */
+/** Every connection type's body, for the OpenAPI document: `type` tells them apart (absent means smtp). */
+const ConnectionInput = Type.Union(Object.values(CONNECTION_SCHEMAS));
 const passThrough = { validatorCompiler: () => (data: unknown) => ({ value: data }) };
 
 export async function connectionRoutes(app: ApiInstance, services: ApiServices): Promise<void> {
@@ -49,7 +52,7 @@ export async function connectionRoutes(app: ApiInstance, services: ApiServices):
     {
       ...passThrough,
       config: { scope: 'admin' },
-      schema: { tags, summary: 'Create a connection (secrets are write-only)', body: SmtpConnectionInput, response: { 201: ConnectionView } },
+      schema: { tags, summary: 'Create a connection (secrets are write-only)', body: ConnectionInput, response: { 201: ConnectionView } },
     },
     async (request, reply) => reply.status(201).send(await connections.create(objectBody(request.body))),
   );
@@ -73,7 +76,7 @@ export async function connectionRoutes(app: ApiInstance, services: ApiServices):
         tags,
         summary: 'Change a connection (JSON merge patch: null removes a field; omitted secrets are kept)',
         params: NameParams,
-        body: Type.Partial(SmtpConnectionInput),
+        body: Type.Union(Object.values(CONNECTION_SCHEMAS).map((schema) => Type.Partial(schema))),
         response: { 200: ConnectionView },
       },
     },
