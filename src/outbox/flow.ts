@@ -16,6 +16,8 @@ interface Lane {
   /** This process's share of `max` while other processes deliver through the connection too. */
   share: number;
   growing?: Promise<void>;
+  /** Asking the database for slots found none: not again before this time (other processes hold them all). */
+  growAfter: number;
   lastUsed: number;
   waiters: Array<(granted: boolean) => void>;
 }
@@ -86,6 +88,12 @@ export class SlotPool {
     return this.lanes.get(name)?.inUse ?? 0;
   }
 
+  /** The part of a connection's sessions this process holds, counting at least one: 1/maxConnections to 1. */
+  part(name: string): number {
+    const lane = this.lanes.get(name);
+    return lane ? Math.max(1, lane.held.length) / lane.max : 1;
+  }
+
   /** Renews held slots and gives back the idle ones; called by the outbox heartbeat. */
   async heartbeat(db: OutboxDb): Promise<void> {
     await db.updateTable('outbox_slots').set({ lease_until: Date.now() + this.options.leaseMs }).where('owner', '=', this.owner).execute();
@@ -152,7 +160,7 @@ export class SlotPool {
   private lane(conn: SmtpConnection): Lane {
     let lane = this.lanes.get(conn.name);
     if (!lane) {
-      lane = { held: [], inUse: 0, max: conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS, share: Number.POSITIVE_INFINITY, lastUsed: Date.now(), waiters: [] };
+      lane = { held: [], inUse: 0, max: conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS, share: Number.POSITIVE_INFINITY, growAfter: 0, lastUsed: Date.now(), waiters: [] };
       this.lanes.set(conn.name, lane);
     }
     lane.max = conn.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
@@ -165,11 +173,13 @@ export class SlotPool {
   }
 
   private grow(name: string, lane: Lane): void {
-    if (lane.growing) return;
+    if (lane.growing || Date.now() < lane.growAfter) return;
     lane.growing = (async () => {
       try {
         const got = await writeTx(this.store, (tx) => this.claimSlots(tx, name, lane.max, new Set(lane.held), allowed(lane) - lane.held.length));
         lane.held.push(...got);
+        // Every finished send asks again otherwise: a process short of slots would query the database hundreds of times a second.
+        lane.growAfter = got.length === 0 ? Date.now() + this.options.pollMs : 0;
       } catch {
         /* the database is busy: the next tryAcquire asks again */
       } finally {

@@ -154,7 +154,7 @@ export class Worker {
 
   private async claimInto(lane: Lane): Promise<void> {
     if (this.stopping || lane.claiming) return;
-    if (lane.queue.length > this.deps.options.prefetch / 2) return this.pump(lane);
+    if (lane.queue.length > this.prefetch(lane) / 2) return this.pump(lane);
     lane.claiming = true;
     lane.poked = false;
     try {
@@ -178,11 +178,11 @@ export class Worker {
     } finally {
       lane.claiming = false;
     }
-    if ((lane.more || lane.poked) && lane.queue.length <= this.deps.options.prefetch / 2) void this.fill(lane);
+    if ((lane.more || lane.poked) && lane.queue.length <= this.prefetch(lane) / 2) void this.fill(lane);
   }
 
   private async claim(lane: Lane, conn: SmtpConnection | undefined): Promise<MessageRow[]> {
-    const want = this.deps.options.prefetch - lane.queue.length;
+    const want = this.prefetch(lane) - lane.queue.length;
     if (want <= 0) return [];
     const { store, owner, options } = this.deps;
     const result = await writeTx(store, async (tx) => {
@@ -212,6 +212,15 @@ export class Worker {
     return result.rows;
   }
 
+  /**
+   * Messages to claim ahead for a connection: `prefetch` split by this process's part of the
+   * connection's sessions, so that a worker other workers leave few sessions to does not sit
+   * on messages they could send.
+   */
+  private prefetch(lane: Lane): number {
+    return Math.ceil(this.deps.options.prefetch * this.deps.slots.part(lane.name));
+  }
+
   private wakeAt(lane: Lane, at: number): void {
     if (this.stopping || at >= lane.timerAt) return;
     clearTimeout(lane.timer);
@@ -231,7 +240,7 @@ export class Worker {
       const row = lane.queue.shift()!;
       this.track(this.send(lane, conn, row));
     }
-    if (lane.queue.length <= this.deps.options.prefetch / 2 && lane.more) void this.fill(lane);
+    if (lane.queue.length <= this.prefetch(lane) / 2 && lane.more) void this.fill(lane);
   }
 
   private track(p: Promise<void>): void {
