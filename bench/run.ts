@@ -87,7 +87,9 @@ The load generator runs in its own process on the same cores.
 | sync Send Email latency, sequential (${N_SYNC}), SQLite | p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms | — | — | — |
 | peak RSS of the server, SQLite | accepting ${acceptRss.toFixed(0)} MiB, delivering ${deliverRss.toFixed(0)} MiB, sync ${syncRss.toFixed(0)} MiB | — | — | — |
 
-PostgreSQL delivery, beside the same baseline and the SQLite figure above (first to last sent_at):
+PostgreSQL delivery, beside the same baseline and the SQLite figure above (first to last sent_at). All worker processes,
+PostgreSQL, the sink and the bench share this machine's ${cpu.length} cores: extra workers only add capacity where there are cores (or
+machines) to run them; on a saturated machine they add contention instead.
 
 | figure | smtpflow | bare nodemailer | ratio to nodemailer | ratio to SQLite |
 |---|---|---|---|---|
