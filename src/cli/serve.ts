@@ -38,8 +38,6 @@ export function registerServe(program: Command): void {
       // Loaded here, not at the top: every other command (send, keys, …) would pay seconds to load the server.
       const { createApp } = await import('../app.js');
       const app = await createApp(loadConfig(serveOverrides(flags)));
-      const url = await app.listen();
-      printBanner(url, app.generatedAdminKey, app.devSmtpPort, Boolean(app.config.adminKey));
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
@@ -55,6 +53,10 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // Listening (and saying so) only once a SIGTERM stops cleanly: until the handlers above exist,
+      // the signal would kill the process outright.
+      const url = await app.listen();
+      printBanner(url, app.generatedAdminKey, app.devSmtpPort, Boolean(app.config.adminKey));
     });
 }
 

@@ -27,9 +27,6 @@ export function registerWorker(program: Command): void {
       // Loaded here, not at the top: every other command would pay for loading the services.
       const { createWorker } = await import('../app.js');
       const worker = await createWorker(loadConfig(overrides));
-      worker.log.info({ owner: worker.outbox.owner }, 'worker started');
-      // Printed to the terminal like serve's banner: the id that this worker's leases carry in the database.
-      process.stderr.write(`smtpflow worker ${worker.outbox.owner} started (pid ${process.pid})\n`);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) return;
@@ -45,5 +42,10 @@ export function registerWorker(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      // Only now say so: whoever waits for this line may stop us at once, and until the handlers
+      // above exist a SIGTERM kills the process without a clean stop.
+      worker.log.info({ owner: worker.outbox.owner }, 'worker started');
+      // Printed to the terminal like serve's banner: the id that this worker's leases carry in the database.
+      process.stderr.write(`smtpflow worker ${worker.outbox.owner} started (pid ${process.pid})\n`);
     });
 }

@@ -13,7 +13,7 @@ describe('smtpflow client commands: failures are one line and an exit code', () 
   after(() => t.close());
 
   const usageErrors: Array<[string, string[], RegExp]> = [
-    ['a missing required option', ['connections', 'add', 'x'], /required option '--host <host>' not specified/],
+    ['a missing required option', ['connections', 'add', 'x'], /--host is required for an SMTP connection \(or --auth oauth2 --provider microsoft\|google, or --type salesforce\|postgres\)/],
     ['an unknown option', ['keys', 'list', '--bogus'], /unknown option '--bogus'/],
     ['a value outside the choices', ['send', '--connection', 'dev-inbox', '--importance', 'urgent'], /'urgent' is invalid.*high, normal, low/],
     ['a bad --rate-limit', ['connections', 'add', 'x', '--host', 'h', '--rate-limit', 'fast'], /--rate-limit takes MESSAGES\/SECONDS/],
