@@ -144,7 +144,8 @@ export class RunRepository {
     let woken = false;
     let wake = (): void => void (woken = true);
     const unsubscribe = await this.store.notifications.on(CHANNELS.runEvents, (id) => id === runId && wake());
-    signal.addEventListener('abort', () => wake(), { once: true });
+    const onAbort = (): void => wake();
+    signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
         woken = false;
@@ -165,6 +166,7 @@ export class RunRepository {
       }
     } finally {
       unsubscribe();
+      signal.removeEventListener('abort', onAbort);
     }
   }
 

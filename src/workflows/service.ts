@@ -181,7 +181,7 @@ export class WorkflowService {
       body: { runId, workflow: name, status: 'Running' },
     });
     if (!hasResponseAction(workflow.definition)) {
-      this.dispatch(runId);
+      void this.dispatch(runId);
       return accepted();
     }
     const timeoutMs = this.deps.responseTimeoutMs ?? 120_000;
