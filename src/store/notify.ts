@@ -88,7 +88,8 @@ export class PostgresNotifications implements Notifications {
 
   private async open(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url });
+    // Keepalive: an idle LISTEN connection that a firewall silently dropped would otherwise never notice.
+    const client = new pg.Client({ connectionString: this.url, keepAlive: true });
     client.on('notification', (n) => {
       for (const handler of this.handlers.get(n.channel) ?? []) handler(n.payload ?? '');
     });
