@@ -36,7 +36,7 @@ async function requeue(databaseUrl: string): Promise<void> {
 }
 
 export async function postgresFigures(options: { sinkPort: number; backlog: number; maxConnections: number; workerCounts: number[] }): Promise<PostgresFigures> {
-  const pg = await startPostgres();
+  const pg = await startPostgres({ durable: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtpflow-bench-pg-'));
   // Every process must share the key that seals connection secrets.
   const shared = { SMTPFLOW_DATABASE_URL: pg.url, SMTPFLOW_SECRET_KEY: 'ab'.repeat(32) };

@@ -25,7 +25,7 @@ async function freePort(): Promise<number> {
  * temporary directory. As root, PostgreSQL refuses to run, so the package runs it as user
  * `postgres` (created when missing) and the directory is made writable for it.
  */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: { durable?: boolean } = {}): Promise<TestPostgres> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtpflow-pg-'));
   fs.chmodSync(dir, 0o777);
   const port = await freePort();
@@ -37,6 +37,9 @@ export async function startPostgres(): Promise<TestPostgres> {
     password,
     persistent: false,
     createPostgresUser: true,
+    // Tests kill smtpflow, never PostgreSQL, so its own crash safety buys them nothing and costs a
+    // flush per commit; `npm run bench` asks for a durable server, as production runs.
+    postgresFlags: options.durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
     onLog: () => {},
     onError: () => {},
   });
