@@ -5,6 +5,8 @@ import { outboxDb, type OutboxDb } from './tables.js';
 import { lockKey, writeTx } from './tx.js';
 
 export const DEFAULT_MAX_CONNECTIONS = 5;
+/** How soon a process that found every slot of a connection held by others asks again. */
+const GROW_RETRY_MS = 250;
 
 /** How many slots a lane may hold and use now. */
 const allowed = (lane: Lane): number => Math.min(lane.max, lane.share);
@@ -18,6 +20,8 @@ interface Lane {
   growing?: Promise<void>;
   /** Asking the database for slots found none: not again before this time (other processes hold them all). */
   growAfter: number;
+  /** Set when the lane went idle: gives its slots back once idle long enough, for other processes. */
+  idleTimer?: NodeJS.Timeout;
   lastUsed: number;
   waiters: Array<(granted: boolean) => void>;
 }
@@ -81,6 +85,11 @@ export class SlotPool {
     const waiter = lane.waiters[0];
     if (waiter && lane.inUse <= Math.min(lane.held.length, allowed(lane))) return waiter(true);
     lane.inUse = Math.max(0, lane.inUse - 1);
+    if (lane.inUse === 0) {
+      // Not left to the heartbeat (a third of the lease): another process may be waiting for these.
+      clearTimeout(lane.idleTimer);
+      lane.idleTimer = setTimeout(() => void this.giveBack(outboxDb(this.store)).catch(() => undefined), this.options.slotIdleMs + 50).unref();
+    }
     this.onCapacity(name);
   }
 
@@ -142,7 +151,7 @@ export class SlotPool {
   private async giveBack(db: OutboxDb): Promise<void> {
     const now = Date.now();
     for (const [name, lane] of this.lanes) {
-      const idle = lane.inUse === 0 && now - lane.lastUsed > this.options.slotIdleMs;
+      const idle = lane.inUse === 0 && now - lane.lastUsed >= this.options.slotIdleMs;
       const extra = idle ? lane.held.length : Math.max(0, Math.min(lane.held.length - allowed(lane), lane.held.length - lane.inUse));
       if (extra === 0 || lane.growing) continue;
       const dropped = lane.held.splice(lane.held.length - extra, extra);
@@ -154,7 +163,10 @@ export class SlotPool {
   async releaseAll(db: OutboxDb): Promise<void> {
     await db.updateTable('outbox_slots').set({ owner: null, lease_until: 0 }).where('owner', '=', this.owner).execute();
     await db.deleteFrom('outbox_slot_demand').where('owner', '=', this.owner).execute();
-    for (const lane of this.lanes.values()) lane.held = [];
+    for (const lane of this.lanes.values()) {
+      clearTimeout(lane.idleTimer);
+      lane.held = [];
+    }
   }
 
   private lane(conn: SmtpConnection): Lane {
@@ -178,8 +190,17 @@ export class SlotPool {
       try {
         const got = await writeTx(this.store, (tx) => this.claimSlots(tx, name, lane.max, new Set(lane.held), allowed(lane) - lane.held.length));
         lane.held.push(...got);
-        // Every finished send asks again otherwise: a process short of slots would query the database hundreds of times a second.
-        lane.growAfter = got.length === 0 ? Date.now() + this.options.pollMs : 0;
+        // Every finished send would ask again otherwise: a process short of slots would query the database
+        // hundreds of times a second. Instead it asks again after a pause, by itself (waking the lane's sender).
+        lane.growAfter = 0;
+        if (got.length === 0) {
+          const pause = Math.min(this.options.pollMs, GROW_RETRY_MS);
+          lane.growAfter = Date.now() + pause;
+          setTimeout(() => {
+            lane.growAfter = 0;
+            this.wake(name, lane);
+          }, pause).unref();
+        }
       } catch {
         /* the database is busy: the next tryAcquire asks again */
       } finally {

@@ -1,7 +1,7 @@
 /**
- * Workflows across processes on PostgreSQL, one API-only process and two workers: a Request
- * trigger called on the API process runs on a worker and its caller gets the Response; and
- * Recurrence failover: two workers race for every due time of a once-a-second trigger, the one
+ * One API-only process and two workers on PostgreSQL. A message accepted by the API process is
+ * delivered by an idle worker woken by NOTIFY (their polling is off). A Request trigger called
+ * on the API process runs on a worker and its caller gets the Response. Recurrence failover: two workers race for every due time of a once-a-second trigger, the one
  * that fired last is killed with kill -9, the other fires the following due times and finishes
  * the run the dead one left, and no due time ever fires twice.
  */
@@ -13,12 +13,14 @@ import { after, before, describe, test } from 'node:test';
 import { openStore, type Store } from '../../src/store/db.js';
 import { wfdb } from '../../src/workflows/tables.js';
 import { testDatabaseUrl } from '../helpers/database.js';
+import { TEST_ADMIN_KEY } from '../helpers/app.js';
 import { waitFor } from '../helpers/wait.js';
 import { call, Cluster, NEEDS_POSTGRES, type Proc } from './cluster.js';
+import { startCountingSink } from './sink.js';
 
 const firings = (p: Proc): Array<{ run: string; scheduledTime: string }> => p.logs.filter((l) => l.msg === 'trigger fired' && l.workflow === 'ticker') as never;
 
-describe('workflows across processes', { skip: NEEDS_POSTGRES, timeout: 90_000 }, () => {
+describe('one API process and two workers', { skip: NEEDS_POSTGRES, timeout: 90_000 }, () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtpflow-failover-'));
   let cluster: Cluster;
   let store: Store;
@@ -27,7 +29,15 @@ describe('workflows across processes', { skip: NEEDS_POSTGRES, timeout: 90_000 }
   before(async () => {
     const databaseUrl = await testDatabaseUrl(dataDir);
     // Info level: the workers' 'trigger fired' and take-over lines say which process did what.
-    cluster = new Cluster(databaseUrl, dataDir, { SMTPFLOW_LOG_LEVEL: 'info', SMTPFLOW_WORKFLOW_LEASE_MS: '2000', SMTPFLOW_DATABASE_POOL_SIZE: '3' });
+    // Polling every 10 minutes: only a NOTIFY can tell a worker of a message the API process accepted.
+    // A short outbox lease: the heartbeat (a third of it) gives an idle worker's sessions back soon.
+    cluster = new Cluster(databaseUrl, dataDir, {
+      SMTPFLOW_LOG_LEVEL: 'info',
+      SMTPFLOW_WORKFLOW_LEASE_MS: '2000',
+      SMTPFLOW_DATABASE_POOL_SIZE: '3',
+      SMTPFLOW_OUTBOX_POLL_MS: '600000',
+      SMTPFLOW_OUTBOX_LEASE_MS: '3000',
+    });
     store = await openStore(databaseUrl, { migrate: false });
     [api, ...workers] = await Promise.all([cluster.serve(), cluster.worker(), cluster.worker()]);
   });
@@ -35,6 +45,26 @@ describe('workflows across processes', { skip: NEEDS_POSTGRES, timeout: 90_000 }
     await store?.close();
     await cluster?.stopAll();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test('a message accepted by the API process is delivered by an idle worker, woken by NOTIFY', async () => {
+    const sink = await startCountingSink();
+    try {
+      assert.equal((await call(api.url!, 'POST', '/api/v1/connections', { name: 'sink', host: '127.0.0.1', port: sink.port, security: 'none', defaultFrom: 'wake@example.com' })).status, 201);
+      for (const n of [1, 2, 3]) {
+        const res = await fetch(`${api.url}/api/v1/connections/sink/send-email`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json', prefer: 'respond-async' },
+          body: JSON.stringify({ To: 'ada@example.com', Subject: `queued ${n}`, Body: '.' }),
+        });
+        assert.equal(res.status, 202);
+        const { messageId } = (await res.json()) as { messageId: string };
+        // Well inside the 10-minute poll: only the NOTIFY sent when the message was committed can have woken a worker.
+        await waitFor(() => sink.ids.has(messageId), { timeoutMs: 20_000, message: `message ${n} at the sink` });
+      }
+    } finally {
+      await sink.close();
+    }
   });
 
   test('a Request trigger called on an API-only process runs on a worker; the caller gets its Response', async () => {
