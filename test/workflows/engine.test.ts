@@ -33,6 +33,8 @@ class FakeMailer implements WorkflowMailer {
     const done = this.outcomes.get(id);
     if (done) return Promise.resolve(done);
     return new Promise((resolve, reject) => {
+      // The run may be stopped between enqueue and this wait (a database round trip on PostgreSQL).
+      if (signal.aborted) return reject(signal.reason);
       this.waiters.set(id, resolve);
       signal.addEventListener('abort', () => reject(signal.reason), { once: true });
     });
