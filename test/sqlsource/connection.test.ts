@@ -72,7 +72,7 @@ describe('postgres connections: walkthrough by CLI and API, connection test', ()
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(imported.stdout, /imported workflow 'new-customer'/);
     // The first poll installs the capture and takes its starting snapshot; a row inserted after it is new.
-    await waitFor(async () => (await db.sql(`SELECT 1 FROM pg_tables WHERE schemaname = 'smtpflow' AND tablename = 'consumers'`)).rowCount === 1 && (await db.sql(`SELECT 1 FROM smtpflow.consumers WHERE consumer LIKE 'new-customer/%'`)).rowCount === 1, { message: 'the first poll', timeoutMs: 15_000 });
+    await db.watching('new-customer');
     await db.sql(`INSERT INTO customers (email, name) VALUES ('ada@example.com', 'Ada Lovelace')`);
     const [mail] = await waitFor(
       async () => {

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { startPostgres } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/wait.js';
 
 export interface WatchedDatabase {
   /** postgres://… of an empty database, as a user would give it to smtpflow. */
@@ -16,6 +17,14 @@ export interface WatchedDatabase {
   sql(text: string, values?: unknown[]): Promise<pg.QueryResult>;
   /** A client of its own (for a transaction held open); closed by close(). */
   client(): Promise<pg.Client>;
+  /** Resolves once the workflow's trigger has completed `n` more polls (each one stamps its consumer row). */
+  polls(workflow: string, n?: number): Promise<void>;
+  /**
+   * Resolves once a new workflow's trigger watches: rows committed from then on are new. Its
+   * first poll registers the consumer row before it takes the starting snapshot, so that stamp
+   * alone comes too early: the one after it does not.
+   */
+  watching(workflow: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,9 +47,24 @@ export async function startWatchedDatabase(): Promise<WatchedDatabase> {
   }
   const clients: pg.Client[] = [];
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const polls = async (workflow: string, n = 2): Promise<void> => {
+    const stamp = async (): Promise<number> => {
+      const { rows } = await pool.query(`SELECT max(polled_at) AS at FROM smtpflow.consumers WHERE consumer LIKE $1`, [`${workflow}/%`]).catch((err: { code?: string }) => {
+        if (err.code === '42P01') return { rows: [{ at: null }] }; // not installed yet: the first poll installs it
+        throw err;
+      });
+      return rows[0].at ? new Date(rows[0].at).getTime() : 0;
+    };
+    for (let i = 0; i < n; i++) {
+      const seen = await stamp();
+      await waitFor(async () => (await stamp()) > seen, { message: `a poll of ${workflow}`, timeoutMs: 15_000 });
+    }
+  };
   return {
     url,
     sql: (text, values) => pool.query(text, values),
+    polls,
+    watching: (workflow) => polls(workflow, 2),
     async client() {
       const c = new pg.Client({ connectionString: url });
       await c.connect();

@@ -44,20 +44,6 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     const res = await t.api('POST', '/api/v1/workflows', body);
     assert.equal(res.status, 201, JSON.stringify(res.body));
   };
-  /** Resolves once the workflow's trigger has completed `n` more polls (each one stamps its consumer row). */
-  const polls = async (workflow: string, n = 2): Promise<void> => {
-    const stamp = async (): Promise<number> => {
-      const { rows } = await db.sql(`SELECT max(polled_at) AS at FROM smtpflow.consumers WHERE consumer LIKE $1`, [`${workflow}/%`]).catch((err: { code?: string }) => {
-        if (err.code === '42P01') return { rows: [{ at: null }] }; // not installed yet: the first poll installs it
-        throw err;
-      });
-      return rows[0].at ? new Date(rows[0].at).getTime() : 0;
-    };
-    for (let i = 0; i < n; i++) {
-      const seen = await stamp();
-      await waitFor(async () => (await stamp()) > seen, { message: `a poll of ${workflow}`, timeoutMs: 15_000 });
-    }
-  };
   const emailed = (prefix: string): number[] =>
     [...sink.subjects.keys()]
       .filter((s) => s.startsWith(`${prefix} #`))
@@ -68,7 +54,7 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     await createOrders('orders');
     await insert('orders', 3); // ids 1–3 exist before the workflow: never emailed
     await save(newRowWorkflow('orders-mail', '[dbo].[orders]', 'Order', CONNECTIONS));
-    await polls('orders-mail', 1);
+    await db.watching('orders-mail');
 
     // Five transactions take ids 4–8 in order; 5 and 7 commit first, 8 rolls back, 4 and 6 commit late.
     const tx = await Promise.all([1, 2, 3, 4, 5].map(() => db.client()));
@@ -80,14 +66,14 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     await tx[3].query('COMMIT');
     await waitFor(() => emailed('Order').length === 2, { message: 'orders 5 and 7', timeoutMs: 15_000 });
     assert.deepEqual(emailed('Order'), [5, 7]);
-    await polls('orders-mail'); // several polls pass while 4 and 6 are open and id 7 is long seen
+    await db.polls('orders-mail'); // several polls pass while 4 and 6 are open and id 7 is long seen
     await tx[4].query('ROLLBACK');
     await tx[2].query('COMMIT');
     await tx[0].query('COMMIT');
     // One more, committed in the same statement as two others: a multi-row insert is one transaction.
     await db.sql(`INSERT INTO orders (email) VALUES ('a@example.com'), ('b@example.com'), ('c@example.com')`);
     await waitFor(() => emailed('Order').length === 7, { message: 'orders 4, 6, 9, 10, 11', timeoutMs: 15_000 });
-    await polls('orders-mail');
+    await db.polls('orders-mail');
     assert.deepEqual(emailed('Order'), [4, 5, 6, 7, 9, 10, 11]);
     assert.deepEqual(sink.count('Order #').doubled, []);
 
@@ -124,7 +110,7 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     // The fix as given works: run it as the owner, save again, and a new payment is emailed.
     await db.sql(/run: (.*) Then save/.exec(message)![1]);
     await save(newRowWorkflow('payments-mail', 'payments', 'Pay', { sql: 'shop-reader', smtp: CONNECTIONS.smtp }));
-    await polls('payments-mail', 1);
+    await db.watching('payments-mail');
     await db.sql(`INSERT INTO payments (email) VALUES ('payer@example.com')`);
     await waitFor(() => emailed('Pay').length === 1, { message: 'the payment email', timeoutMs: 15_000 });
     const wrongType = newRowWorkflow('typo-mail', 'payments', 'X', { sql: CONNECTIONS.smtp, smtp: CONNECTIONS.smtp });
@@ -136,7 +122,7 @@ describe('SQL trigger: When an item is created (postgres)', () => {
   test('across an app restart no row is missed or doubled', async () => {
     await createOrders('tickets');
     await save(newRowWorkflow('tickets-mail', 'public.tickets', 'Ticket', CONNECTIONS, { queries: { $select: 'id, email' } }));
-    await polls('tickets-mail', 1);
+    await db.watching('tickets-mail');
     await insert('tickets', 5);
     await waitFor(() => emailed('Ticket').length === 5, { message: 'tickets 1–5', timeoutMs: 15_000 });
 
@@ -151,7 +137,7 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     await open.query('COMMIT');
     await insert('tickets', 1); // 10
     await waitFor(() => emailed('Ticket').length === 10, { message: 'tickets 6 and 10', timeoutMs: 15_000 });
-    await polls('tickets-mail');
+    await db.polls('tickets-mail');
     assert.deepEqual(emailed('Ticket'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.deepEqual(sink.count('Ticket #').doubled, []);
     const [last] = (await t.api('GET', '/api/v1/workflows/tickets-mail/runs?limit=1')).body.runs;
@@ -163,11 +149,11 @@ describe('SQL trigger: When an item is created (postgres)', () => {
   test('10,000 rows inserted in bursts send 10,000 emails, none twice', { skip: TEST_DIALECT !== 'postgres' && 'runs in the PostgreSQL pass only' }, async () => {
     await createOrders('bulk');
     await save(newRowWorkflow('bulk-mail', 'bulk', 'Bulk', CONNECTIONS));
-    await polls('bulk-mail', 1);
+    await db.watching('bulk-mail');
     // 20 bursts of 500 rows, four transactions at a time, so that windows cut through them.
     for (let burst = 0; burst < 5; burst++) await Promise.all([0, 1, 2, 3].map(() => insert('bulk', 500)));
     await waitFor(() => sink.count('Bulk #').distinct === 10_000, { message: '10,000 emails', timeoutMs: 600_000, intervalMs: 500 });
-    await polls('bulk-mail');
+    await db.polls('bulk-mail');
     const counted = sink.count('Bulk #');
     assert.equal(counted.total, 10_000, `no email twice (doubled: ${counted.doubled.slice(0, 5).join(', ')})`);
     assert.deepEqual(emailed('Bulk'), Array.from({ length: 10_000 }, (_, i) => i + 1));
