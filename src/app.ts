@@ -11,6 +11,7 @@ import { DevSmtpServer } from './devserver/server.js';
 import { KeyRepository } from './keys/repository.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
+import { readiness, startProbeServer } from './probes.js';
 import { Outbox, outboxOptionsFromEnv, type OutboxOptions } from './outbox/index.js';
 import { loadOrCreateKey, SecretBox } from './secrets/secret-box.js';
 import { openStore, type Store } from './store/db.js';
@@ -55,7 +56,7 @@ interface Core {
   workflows: WorkflowService;
 }
 
-async function buildCore(config: Config, options: AppOptions, registry?: Metrics['registry']): Promise<Core> {
+async function buildCore(config: Config, options: AppOptions, metrics: Metrics): Promise<Core> {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const log = createLogger(config.logLevel, options.logDestination);
   const store = await openStore(config.databaseUrl, {
@@ -69,7 +70,7 @@ async function buildCore(config: Config, options: AppOptions, registry?: Metrics
     log: log.child({ component: 'outbox' }),
     options: { ...outboxOptionsFromEnv(), ...options.outbox },
     limits: { maxRecipients: config.maxRecipients, maxAttachmentBytes: config.maxAttachmentBytes },
-    registry,
+    registry: metrics.registry,
   });
   const workflows = new WorkflowService({
     store,
@@ -80,13 +81,14 @@ async function buildCore(config: Config, options: AppOptions, registry?: Metrics
     httpPollAllow: config.httpPollAllow,
     leaseMs: config.workflowLeaseMs,
   });
+  workflows.runs.onFinished = (status) => metrics.workflowRuns.inc({ status });
   return { log, store, connections, outbox, workflows };
 }
 
 /** The composition root of `smtpflow serve`: the API, and (unless `config.worker` is false) delivery and workflow execution. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const metrics = new Metrics();
-  const { log, store, connections, outbox, workflows } = await buildCore(config, options, metrics.registry);
+  const { log, store, connections, outbox, workflows } = await buildCore(config, options, metrics);
   const keys = new KeyRepository(store);
 
   let generatedAdminKey: string | undefined;
@@ -121,7 +123,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
   services.routes.push(sendEmailRoutes(outbox), messageRoutes(outbox));
   services.routes.push(workflowRoutes(workflows, { publicUrl: config.publicUrl }));
-  workflows.runs.onFinished = (status) => metrics.workflowRuns.inc({ status });
   const server = await buildServer(services);
 
   return {
@@ -172,8 +173,11 @@ export interface WorkerProcess {
   config: Config;
   store: Store;
   log: Logger;
+  metrics: Metrics;
   outbox: Outbox;
   workflows: WorkflowService;
+  /** Where /healthz, /readyz and /metrics answer, when `config.metricsPort` is set. */
+  probeUrl?: string;
   /** Graceful stop: no new claims, SMTP transactions in flight finish, runs and leases are handed back. */
   stop(): Promise<void>;
 }
@@ -183,18 +187,33 @@ export interface WorkerProcess {
  * no API. Started at once; any number of them share one database.
  */
 export async function createWorker(config: Config, options: AppOptions = {}): Promise<WorkerProcess> {
-  const { log, store, outbox, workflows } = await buildCore(config, options);
+  const metrics = new Metrics();
+  const { log, store, outbox, workflows } = await buildCore(config, options, metrics);
   outbox.start({ worker: true });
   workflows.start({ worker: true });
+  let stopping = false;
+  const probes =
+    config.metricsPort === undefined
+      ? undefined
+      : await startProbeServer({
+          host: config.host,
+          port: config.metricsPort,
+          registry: metrics.registry,
+          ready: () => readiness(store, { workers: outbox.workerAlive() }, stopping),
+        });
   return {
     config,
     store,
     log,
+    metrics,
     outbox,
     workflows,
+    probeUrl: probes?.url,
     async stop() {
+      stopping = true;
       await workflows.stop();
       await outbox.stop();
+      await probes?.close();
       await store.close();
     },
   };

@@ -36,6 +36,8 @@ export interface Config {
    * reach anyway; everything else in those ranges is refused.
    */
   httpPollAllow: string[];
+  /** `smtpflow worker` only: the port of its /healthz, /readyz and /metrics (on `host`); none when unset. */
+  metricsPort?: number;
 }
 
 export type ConfigOverrides = Partial<Config>;
@@ -81,6 +83,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     maxRecipients: overrides.maxRecipients ?? intFrom(env.SMTPFLOW_MAX_RECIPIENTS, 'SMTPFLOW_MAX_RECIPIENTS', 500),
     maxAttachmentBytes: overrides.maxAttachmentBytes ?? intFrom(env.SMTPFLOW_MAX_ATTACHMENT_BYTES, 'SMTPFLOW_MAX_ATTACHMENT_BYTES', 25 * 1024 * 1024),
     httpPollAllow: overrides.httpPollAllow ?? listFrom(env.SMTPFLOW_HTTP_POLL_ALLOW),
+    metricsPort: overrides.metricsPort ?? (env.SMTPFLOW_METRICS_PORT ? intFrom(env.SMTPFLOW_METRICS_PORT, 'SMTPFLOW_METRICS_PORT', 0) : undefined),
   };
   if (config.databasePoolSize < 1) throw new Error('SMTPFLOW_DATABASE_POOL_SIZE must be at least 1.');
   return config;

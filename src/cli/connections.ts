@@ -4,6 +4,7 @@ import { action, ApiClient, CliError, clientOptions, enc, EXIT_CODES_HELP, oneLi
 import { brief, fields, table, when } from './format.js';
 import { readPassword } from './password.js';
 import { SOURCE_SECRET_HELP, sourceConnectionBody, type SourceFlags } from './source-connections.js';
+import { wholeNumber } from './flags.js';
 
 type View = Record<string, unknown> & { name: string; type: string; secretsSet: string[]; createdAt: string; updatedAt: string };
 
@@ -51,11 +52,6 @@ const STEP_LABELS: Record<string, string> = {
   auth: 'AUTH',
   'mail-from': 'MAIL FROM',
 };
-
-function wholeNumber(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new CliError(`${flag} must be a whole number, got '${value}'.`);
-  return Number(value);
-}
 
 /** `10/1` or `100/60s`: at most N messages in any window of SECONDS seconds. */
 export function parseRateLimit(value: string): { messages: number; perSeconds: number } {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { portNumber } from './flags.js';
 import { loadConfig, type ConfigOverrides, type LogLevel } from '../config.js';
 
 interface ServeFlags {
@@ -13,11 +14,11 @@ interface ServeFlags {
 
 export function serveOverrides(flags: ServeFlags): ConfigOverrides {
   const o: ConfigOverrides = {};
-  if (flags.port !== undefined) o.port = Number(flags.port);
+  if (flags.port !== undefined) o.port = portNumber(flags.port, '--port');
   if (flags.host !== undefined) o.host = flags.host;
   if (flags.dataDir !== undefined) o.dataDir = flags.dataDir;
   if (flags.databaseUrl !== undefined) o.databaseUrl = flags.databaseUrl;
-  if (flags.devSmtpPort !== undefined) o.devSmtpPort = Number(flags.devSmtpPort);
+  if (flags.devSmtpPort !== undefined) o.devSmtpPort = portNumber(flags.devSmtpPort, '--dev-smtp-port');
   if (flags.logLevel !== undefined) o.logLevel = flags.logLevel as LogLevel;
   if (flags.worker === false) o.worker = false;
   return o;

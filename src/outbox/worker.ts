@@ -51,7 +51,6 @@ export class Worker {
   private readonly db: OutboxDb;
   private pollTimer?: NodeJS.Timeout;
   private polls = 0;
-  private known: string[] = [];
   private stopping = false;
   private lastPollAt = Date.now();
 
@@ -111,8 +110,8 @@ export class Worker {
   private async poll(): Promise<void> {
     try {
       await this.reapExpiredLeases();
-      if (this.polls++ % 10 === 0) this.known = await this.connectionsWithWork();
-      for (const name of new Set([...this.known, ...this.lanes.keys()])) void this.fill(this.lane(name));
+      const found = this.polls++ % 10 === 0 ? await this.connectionsWithWork() : await this.configuredConnectionsWithWork();
+      for (const name of new Set([...found, ...this.lanes.keys()])) void this.fill(this.lane(name));
       const busy = [...this.lanes.values()].filter((l) => l.queue.length > 0 || this.deps.slots.inUse(l.name) > 0).map((l) => l.name);
       await this.deps.slots.rebalance(busy);
     } catch (err) {
@@ -140,6 +139,21 @@ export class Worker {
     });
   }
 
+  /**
+   * Every poll, so that a connection this process has not delivered through yet is found within a
+   * poll even when nobody tells it (a worker process on SQLite has no NOTIFY): one index probe per
+   * configured connection, however long the queue.
+   */
+  private async configuredConnectionsWithWork(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('connections')
+      .select('name')
+      .where(({ exists, selectFrom }) => exists(selectFrom('messages').select('id').whereRef('messages.connection', '=', 'connections.name').where('messages.status', 'in', DUE)))
+      .execute();
+    return rows.map((r) => r.name);
+  }
+
+  /** Every tenth poll: also messages whose connection was deleted (a scan of the due messages), to fail them. */
   private async connectionsWithWork(): Promise<string[]> {
     const rows = await this.db.selectFrom('messages').select('connection').distinct().where('status', 'in', DUE).execute();
     return rows.map((r) => r.connection);

@@ -19,6 +19,8 @@ export interface Proc {
   url?: string;
   /** The worker's owner id, as its leases in the database name it (worker only). */
   owner?: string;
+  /** Where a worker started with --metrics-port answers /healthz, /readyz and /metrics. */
+  probeUrl?: string;
   /** stdout lines (pino JSON) parsed, as they come. */
   logs: Array<Record<string, any>>;
   exited: Promise<number | null>;
@@ -42,9 +44,11 @@ export class Cluster {
   }
 
   /** One worker (delivery, workflow runs, triggers; no API); answers once it runs. */
-  async worker(): Promise<Proc> {
-    const proc = this.spawn(['worker']);
-    proc.owner = await this.banner(proc, /worker (\S+) started/);
+  async worker(args: string[] = []): Promise<Proc> {
+    const proc = this.spawn(['worker', ...args]);
+    const banner = await this.banner(proc, /(worker \S+ started.*)\n/);
+    proc.owner = /worker (\S+) started/.exec(banner)![1];
+    proc.probeUrl = /; (http:\/\/\S+)\/metrics/.exec(banner)?.[1];
     return proc;
   }
 
