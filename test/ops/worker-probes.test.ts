@@ -12,7 +12,7 @@ import { TEST_ADMIN_KEY } from '../helpers/app.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { startSmtpPeer, type SmtpPeer } from '../helpers/smtp-peers.js';
 import { waitFor } from '../helpers/wait.js';
-import { call, Cluster, type Proc } from '../scale/cluster.js';
+import { call, Cluster, type Proc } from '../helpers/cluster.js';
 import { runCli } from '../cli/util.js';
 
 describe('worker probes: /healthz, /readyz and /metrics of `smtpflow worker`', () => {

@@ -17,7 +17,7 @@ import { TEST_ADMIN_KEY } from '../helpers/app.js';
 import { ROOT } from '../helpers/bin.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
-import { call, Cluster, NEEDS_POSTGRES } from './cluster.js';
+import { call, Cluster, NEEDS_POSTGRES } from '../helpers/cluster.js';
 import { busiestWindow, startCountingSink } from './sink.js';
 
 const TOTAL = 10_000;

@@ -5,9 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import readline from 'node:readline';
-import { TEST_ADMIN_KEY } from '../helpers/app.js';
-import { ROOT, SMTPFLOW_BIN } from '../helpers/bin.js';
-import { TEST_DIALECT } from '../helpers/database.js';
+import { TEST_ADMIN_KEY } from './app.js';
+import { ROOT, SMTPFLOW_BIN } from './bin.js';
+import { TEST_DIALECT } from './database.js';
 
 /** Why a scale test does not run in the SQLite pass (node:test prints it beside the skip). */
 export const NEEDS_POSTGRES =
