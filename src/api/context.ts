@@ -33,5 +33,7 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route: an API-key scope, or 'public' (no key; e.g. signed trigger URLs). */
     scope?: Scope | 'public';
+    /** The body is someone else's data kept as JSON (a trigger's payload), not smtpflow input: NUL is not refused in it. */
+    foreignBody?: boolean;
   }
 }

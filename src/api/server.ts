@@ -14,6 +14,7 @@ import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { inboxRoutes } from './routes/inbox.js';
 import { keyRoutes } from './routes/keys.js';
+import { toSwagger2 } from './swagger2.js';
 
 export type ApiInstance = FastifyInstance<
   RawServerDefault,
@@ -30,6 +31,22 @@ const INFO = {
   version: '0.1.0',
   description: 'Self-hosted SMTP connector and workflow runner. Authenticate with "Authorization: Bearer <api key>".',
 };
+
+/**
+ * Where a NUL character is in a request's data, if anywhere. No smtpflow input may hold one:
+ * email cannot carry it and PostgreSQL text cannot store it (a lookup by such a name would fail
+ * in the database, not answer 404).
+ */
+function nulIn(value: unknown, at: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? at : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return at || key;
+    const found = nulIn(item, Array.isArray(value) ? `${at}[${key}]` : at ? `${at}.${key}` : key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
 
 export async function buildServer(services: ApiServices): Promise<ApiInstance> {
   const app = Fastify({
@@ -60,6 +77,13 @@ export async function buildServer(services: ApiServices): Promise<ApiInstance> {
     }
   });
 
+  app.addHook('preValidation', async (request) => {
+    const where = nulIn(request.params, '') ?? nulIn(request.query, '') ?? (request.routeOptions.config.foreignBody ? undefined : nulIn(request.body, ''));
+    if (where !== undefined) {
+      throw new AppError(400, 'InvalidCharacter', `${where || 'The request'} contains a NUL character (U+0000), which no name, address or text in smtpflow may hold; remove it and send again.`, where ? { field: where } : {});
+    }
+  });
+
   const security = [{ bearerAuth: [] }];
   const components = { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } };
   await app.register(fastifySwagger, {
@@ -77,6 +101,7 @@ export async function buildServer(services: ApiServices): Promise<ApiInstance> {
       security,
     },
     hideUntagged: true,
+    transformObject: (documents) => ('swaggerObject' in documents ? toSwagger2(documents.swaggerObject as Record<string, unknown>) : documents.openapiObject) as never,
   });
 
   await healthRoutes(app, services);

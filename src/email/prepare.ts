@@ -78,7 +78,10 @@ function validateShape(input: unknown): SendEmailInput {
   }
   const candidate = Value.Convert(SendEmailInput, copy);
   const error = Value.Errors(SendEmailInput, candidate).First();
-  if (!error) return candidate as SendEmailInput;
+  if (!error) {
+    rejectNul(candidate, '');
+    return candidate as SendEmailInput;
+  }
   const field = fieldOf(error.path);
   if (error.type === ValueErrorType.ObjectAdditionalProperties) {
     throw new AppError(400, 'UnknownProperty', `'${field}' is not a Send Email property; remove it or check its spelling (names are case-sensitive).`, { field });
@@ -91,6 +94,20 @@ function validateShape(input: unknown): SendEmailInput {
   if (error.type === ValueErrorType.ObjectMaxProperties) throw tooMany(field, Number(error.schema.maxProperties));
   const label = field ? `'${field}'` : 'The Send Email input';
   throw new AppError(400, 'InvalidProperty', `${label}: ${error.message.toLowerCase()}; fix it and send again.`, { field });
+}
+
+/**
+ * NUL may appear in no header or body of an email (RFC 5322 §2.1, RFC 2045 §2.7), and
+ * PostgreSQL text cannot hold it: refused here, by field, before anything is stored.
+ */
+function rejectNul(value: unknown, field: string): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw new AppError(400, 'InvalidCharacter', `${field} contains a NUL character (U+0000), which email cannot carry; remove it and send again.`, { field });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => rejectNul(item, `${field}[${i}]`));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) rejectNul(item, field ? `${field}.${key}` : key);
+  }
 }
 
 function single(list: CheckedAddress[], field: string, what: string): CheckedAddress {

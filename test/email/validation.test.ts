@@ -35,6 +35,13 @@ describe('Send Email validation (400s)', () => {
     assertRejected({ ...ok, Headers: { 'X-Test\r\nBcc': 'v' } }, 'HeaderInjection', 'Headers');
   });
 
+  it('refuses NUL anywhere, naming the field: email cannot carry it (nor PostgreSQL store it)', () => {
+    assertRejected({ ...ok, Subject: '\u0000' }, 'InvalidCharacter', 'Subject');
+    assertRejected({ ...ok, Body: 'before\u0000after' }, 'InvalidCharacter', 'Body');
+    assertRejected({ ...ok, Headers: { 'X-Test': 'a\u0000' } }, 'InvalidCharacter', 'Headers.X-Test');
+    assertRejected({ ...ok, Attachments: [{ ContentData: 'aGk=', FileName: 'a\u0000.txt' }] }, 'InvalidCharacter', 'Attachments[0].FileName');
+  });
+
   it('allows only X- header names', () => {
     for (const name of ['Subject', 'Bcc', 'X-', 'X-Bad Name', 'X-Ünicode', 'x-lower']) {
       assertRejected({ ...ok, Headers: { [name]: 'v' } }, 'InvalidHeader', 'Headers');

@@ -73,7 +73,7 @@ export function workflowRoutes(workflows: WorkflowService, options: WorkflowRout
     app.post(
       '/workflows/:name/triggers/:trigger/invoke',
       {
-        config: { scope: 'public' },
+        config: { scope: 'public', foreignBody: true },
         // The URL carries the signature, a credential: keep it out of the per-request info log lines.
         logLevel: 'warn',
         schema: {
