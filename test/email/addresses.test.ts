@@ -48,7 +48,7 @@ describe('parseAddressList', () => {
     'Name <>',
     'a@x.org b@y.org',
     'ok@x.org; broken',
-    'a\u0000b@x.org',
+    'a\u0001b@x.org', // a control character (NUL itself is refused earlier, as InvalidCharacter)
     `${'l'.repeat(65)}@x.org`,
   ]) {
     it(`refuses ${JSON.stringify(bad)} with InvalidAddress naming the field`, () => {
