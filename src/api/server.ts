@@ -6,7 +6,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AppError } from '../errors.js';
-import { newId } from '../store/ids.js';
+import { newId } from '../ids.js';
 import { installAuth } from './auth.js';
 import type { ApiServices } from './context.js';
 import { installErrorHandling } from './errors.js';

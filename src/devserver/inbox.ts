@@ -1,6 +1,6 @@
 import { simpleParser } from 'mailparser';
 import type { Store } from '../store/db.js';
-import { newId } from '../store/ids.js';
+import { newId } from '../ids.js';
 
 export interface InboxSummary {
   id: string;

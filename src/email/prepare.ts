@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { compile } from 'html-to-text';
 import type { Address, Options as MailOptions } from 'nodemailer/lib/mailer';
 import { AppError } from '../errors.js';
+import { randomBase36 } from '../ids.js';
 import { checkAddressList, rejectLineBreaks, type CheckedAddress } from './addresses.js';
 import { toAttachment } from './attachments.js';
 import { checkAttachmentBytes, checkRecipientCount, tooLong, tooMany, type EmailLimits } from './limits.js';
@@ -47,7 +47,8 @@ export function newMessageId(domain: string): string {
   const ascii = domainToASCII(domain);
   // WHATWG hosts allow '_' and more; a Message-ID must stay a plain dot-atom.
   const host = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/.test(ascii) ? ascii : 'smtpflow.invalid';
-  return `<${randomBytes(16).toString('hex')}@${host}>`;
+  // 25 base-36 characters: 129 bits, as many as 16 random bytes.
+  return `<${randomBase36(25)}@${host}>`;
 }
 
 function invalidHeader(name: string): AppError {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { AppError } from '../errors.js';
 import type { Store } from '../store/db.js';
-import { newId } from '../store/ids.js';
+import { newId } from '../ids.js';
 import type { ApiKeysTable } from '../store/schema.js';
 
 export type Scope = ApiKeysTable['scope'];

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import type { Registry } from 'prom-client';
 import { TransportRegistry } from '../smtp/index.js';
 import type { Store } from '../store/db.js';
-import { newId } from '../store/ids.js';
+import { newId } from '../ids.js';
 import { Batcher } from './batcher.js';
 import { IdempotencyStore } from './idempotency.js';
 import { attemptDelivery, completionFor, ConnectionCache, lifetimeMs } from './delivery.js';

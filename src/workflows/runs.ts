@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Store } from '../store/db.js';
 import { CHANNELS } from '../store/notify.js';
-import { newId } from '../store/ids.js';
+import { newId } from '../ids.js';
 import { parseJson, wfdb, type ActionStatus, type RunStatus, type WorkflowDatabase, type WorkflowRunActionsTable, type WorkflowRunsTable } from './tables.js';
 
 export interface ActionRecord {

@@ -2,7 +2,7 @@ import type { StoredConnection } from '../connections/repository.js';
 import { AppError, notFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../store/db.js';
-import { newId } from '../store/ids.js';
+import { newId } from '../ids.js';
 import type { HttpResponse } from './actions.js';
 import { hasResponseAction } from './definition.js';
 import { RunExecution } from './engine.js';
