@@ -116,6 +116,62 @@ export async function captureProblem(client: pg.Client, table: TableInfo): Promi
   };
 }
 
+/** One transaction holding the capture's advisory lock: installs, registrations and releases queue on it. */
+async function inCaptureLock<T>(client: pg.Client, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    // CREATE and DROP TRIGGER wait for transactions inserting into the table, and inserts queue
+    // behind them: rather than stall the application behind a long transaction, give up and try again later.
+    await client.query(`SET LOCAL lock_timeout = '3s'`);
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('smtpflow.capture'))`);
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Creates what is missing of the capture, inside inCaptureLock; answers whether the table's trigger had to be (re)created. */
+async function install(client: pg.Client, table: TableInfo): Promise<boolean> {
+  const now = await captureState(client, table.oid);
+  if (now.schema === null) await client.query(`CREATE SCHEMA ${CAPTURE_SCHEMA}`);
+  if (now.log === null) {
+    await client.query(`CREATE TABLE ${CAPTURE_SCHEMA}.new_rows (
+      seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      rel oid NOT NULL,
+      xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+      pk jsonb NOT NULL)`);
+    await client.query(`CREATE INDEX new_rows_by_xid ON ${CAPTURE_SCHEMA}.new_rows (rel, xid, seq)`);
+  }
+  if (now.consumers === null) {
+    await client.query(`CREATE TABLE ${CAPTURE_SCHEMA}.consumers (
+      consumer text PRIMARY KEY,
+      rel oid NOT NULL,
+      horizon xid8 NOT NULL,
+      polled_at timestamptz NOT NULL DEFAULT now())`);
+  }
+  if (!now.fn) {
+    // Statement-level with a transition table: a 10,000-row INSERT costs one call, not 10,000.
+    await client.query(`CREATE FUNCTION ${CAPTURE_SCHEMA}.capture_new_rows() RETURNS trigger
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+      BEGIN
+        INSERT INTO ${CAPTURE_SCHEMA}.new_rows (rel, pk)
+        SELECT TG_RELID, (SELECT jsonb_object_agg(k, r -> k) FROM unnest(TG_ARGV) AS k)
+          FROM (SELECT to_jsonb(n) AS r FROM smtpflow_inserted n) AS s;
+        RETURN NULL;
+      END
+      $fn$`);
+  }
+  if (triggerIsCurrent(now, table)) return false;
+  if (now.trigger) await client.query(`DROP TRIGGER ${TRIGGER_NAME} ON ${qualified(table)}`);
+  await client.query(`CREATE TRIGGER ${TRIGGER_NAME} AFTER INSERT ON ${qualified(table)}
+    REFERENCING NEW TABLE AS smtpflow_inserted FOR EACH STATEMENT
+    EXECUTE FUNCTION ${CAPTURE_SCHEMA}.capture_new_rows(${triggerArgs(table)})`);
+  return true;
+}
+
 /**
  * Installs what is missing (idempotent; concurrent installers queue on an advisory lock).
  * Answers whether the table's trigger had to be (re)created. Creating a trigger waits for
@@ -125,52 +181,55 @@ export async function ensureCapture(client: pg.Client, table: TableInfo): Promis
   if (isInstalled(await captureState(client, table.oid), table)) return false;
   const problem = await captureProblem(client, table);
   if (problem) throw new SqlSourceError(problem);
-  await client.query('BEGIN');
+  return inCaptureLock(client, () => install(client, table));
+}
+
+/**
+ * A new watcher's consumer row, written under the capture lock together with a last check that
+ * the table's trigger is there: a watcher of the same table released at the same moment
+ * (releaseCapture) then either sees this consumer and keeps the trigger, or has dropped it
+ * before, and it is put back here.
+ */
+export async function registerConsumer(client: pg.Client, consumer: string, table: TableInfo): Promise<void> {
+  await ensureCapture(client, table);
+  await inCaptureLock(client, async () => {
+    await install(client, table);
+    await client.query(
+      `INSERT INTO ${CAPTURE_SCHEMA}.consumers (consumer, rel, horizon) VALUES ($1, $2, pg_snapshot_xmin(pg_current_snapshot()))
+       ON CONFLICT (consumer) DO UPDATE SET rel = EXCLUDED.rel, horizon = EXCLUDED.horizon, polled_at = now()`,
+      [consumer, table.oid],
+    );
+  });
+}
+
+/**
+ * A watcher is gone (its workflow was deleted): its consumer row goes and, when no other watcher
+ * of the table has polled lately, the table's trigger and its log entries too, so that inserts
+ * into the table cost nothing any more. Answers whether the trigger was dropped.
+ */
+export async function releaseCapture(client: pg.Client, consumer: string, table: TableInfo): Promise<boolean> {
+  const state = await captureState(client, table.oid);
+  if (!complete(state)) return false;
   try {
-    // CREATE TRIGGER waits for transactions inserting into the table, and inserts queue behind it:
-    // rather than stall the application behind a long transaction, give up and try at the next poll.
-    await client.query(`SET LOCAL lock_timeout = '3s'`);
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('smtpflow.capture'))`);
-    const now = await captureState(client, table.oid);
-    if (now.schema === null) await client.query(`CREATE SCHEMA ${CAPTURE_SCHEMA}`);
-    if (now.log === null) {
-      await client.query(`CREATE TABLE ${CAPTURE_SCHEMA}.new_rows (
-        seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        rel oid NOT NULL,
-        xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-        pk jsonb NOT NULL)`);
-      await client.query(`CREATE INDEX new_rows_by_xid ON ${CAPTURE_SCHEMA}.new_rows (rel, xid, seq)`);
-    }
-    if (now.consumers === null) {
-      await client.query(`CREATE TABLE ${CAPTURE_SCHEMA}.consumers (
-        consumer text PRIMARY KEY,
-        rel oid NOT NULL,
-        horizon xid8 NOT NULL,
-        polled_at timestamptz NOT NULL DEFAULT now())`);
-    }
-    if (!now.fn) {
-      // Statement-level with a transition table: a 10,000-row INSERT costs one call, not 10,000.
-      await client.query(`CREATE FUNCTION ${CAPTURE_SCHEMA}.capture_new_rows() RETURNS trigger
-        LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
-        BEGIN
-          INSERT INTO ${CAPTURE_SCHEMA}.new_rows (rel, pk)
-          SELECT TG_RELID, (SELECT jsonb_object_agg(k, r -> k) FROM unnest(TG_ARGV) AS k)
-            FROM (SELECT to_jsonb(n) AS r FROM smtpflow_inserted n) AS s;
-          RETURN NULL;
-        END
-        $fn$`);
-    }
-    const installed = triggerIsCurrent(now, table);
-    if (!installed) {
-      if (now.trigger) await client.query(`DROP TRIGGER ${TRIGGER_NAME} ON ${qualified(table)}`);
-      await client.query(`CREATE TRIGGER ${TRIGGER_NAME} AFTER INSERT ON ${qualified(table)}
-        REFERENCING NEW TABLE AS smtpflow_inserted FOR EACH STATEMENT
-        EXECUTE FUNCTION ${CAPTURE_SCHEMA}.capture_new_rows(${triggerArgs(table)})`);
-    }
-    await client.query('COMMIT');
-    return !installed;
+    return await inCaptureLock(client, async () => {
+      await client.query(`DELETE FROM ${CAPTURE_SCHEMA}.consumers WHERE consumer = $1`, [consumer]);
+      const others = await client.query(`SELECT 1 FROM ${CAPTURE_SCHEMA}.consumers WHERE rel = $1 AND polled_at >= now() - interval '${CONSUMER_RETENTION}' LIMIT 1`, [table.oid]);
+      if ((others.rowCount ?? 0) > 0) return false;
+      if (state.trigger) await client.query(`DROP TRIGGER IF EXISTS ${TRIGGER_NAME} ON ${qualified(table)}`);
+      await client.query(`DELETE FROM ${CAPTURE_SCHEMA}.consumers WHERE rel = $1`, [table.oid]);
+      await client.query(`DELETE FROM ${CAPTURE_SCHEMA}.new_rows WHERE rel = $1`, [table.oid]);
+      return state.trigger !== null;
+    });
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    const code = (err as { code?: string }).code;
+    // Only a table's owner may drop a trigger on it (TRIGGER privilege suffices to create one); a lock wait gave up.
+    if (code === '42501' || code === '55P03') {
+      throw new SqlSourceError({
+        code: 'CaptureNotRemoved',
+        message: `The insert trigger on '${table.schema}.${table.table}' stays: ${code === '42501' ? "only the table's owner may drop it" : 'a transaction writing to the table held it for more than 3 s'}.`,
+        fix: `As the table's owner, run: DROP TRIGGER ${TRIGGER_NAME} ON ${qualified(table)}; DELETE FROM ${CAPTURE_SCHEMA}.new_rows WHERE rel = ${table.oid};`,
+      });
+    }
     throw err;
   }
 }
@@ -178,7 +237,7 @@ export async function ensureCapture(client: pg.Client, table: TableInfo): Promis
 /**
  * Records how far a consumer (one workflow trigger) has read, and deletes the entries of the
  * table that every consumer that polled lately has passed, and those of tables no consumer
- * watches any more (their trigger stays until someone drops it: see the README).
+ * watches any more (releaseCapture drops the trigger when the last watcher of a table goes).
  */
 export async function consumed(client: pg.Client, consumer: string, table: TableInfo, snapshot: string): Promise<void> {
   await client.query(

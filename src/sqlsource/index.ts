@@ -9,7 +9,7 @@ import { listTables } from './tables.js';
 export { scrub, SqlSourceError, target, type PgConnection, type Problem } from './client.js';
 export { testPostgres, type SqlTestReport } from './connection-test.js';
 export { parseTableName, type TableRef } from './tables.js';
-export { pollWatch, startWatch, watchProblem, type WatchPoll, type WatchState, type WatchTarget } from './watch.js';
+export { pollWatch, startWatch, stopWatch, watchProblem, type WatchPoll, type WatchState, type WatchTarget } from './watch.js';
 
 export const asPgConnection = (conn: StoredConnection): PgConnection => ({ ...(conn.settings as Omit<PgConnection, 'name'>), name: conn.name });
 

@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { SqlSourceError, withClient, type PgConnection } from './client.js';
-import { captureProblem, consumed, ensureCapture } from './capture.js';
+import { captureProblem, consumed, ensureCapture, registerConsumer, releaseCapture } from './capture.js';
 import { currentSnapshot, readWindow, type LogPosition } from './new-rows.js';
 import { requireWatchableTable, type TableInfo, type TableRef } from './tables.js';
 
@@ -58,10 +58,9 @@ export async function startWatch(conn: PgConnection, where: WatchTarget, label: 
     conn,
     async (client) => {
       const table = await requireWatchableTable(client, where.table, conn.schema ?? 'public');
-      await ensureCapture(client, table);
       const consumer = `${label}/${crypto.randomBytes(6).toString('hex')}`;
       // Registered before the starting snapshot is taken: from then on no other poll prunes what this one will read.
-      await consumed(client, consumer, table, await currentSnapshot(client));
+      await registerConsumer(client, consumer, table);
       return { consumer, since: await currentSnapshot(client) };
     },
     where.database,
@@ -100,6 +99,27 @@ export async function pollWatch(conn: PgConnection, where: WatchTarget, state: W
         if (done) break;
       }
       await consumed(client, from.consumer, table, from.since);
+    },
+    where.database,
+  );
+}
+
+/**
+ * The watcher is gone for good (its workflow was deleted): see releaseCapture. Answers whether
+ * the table's insert trigger was dropped; a table that no longer exists has nothing to release.
+ */
+export async function stopWatch(conn: PgConnection, where: WatchTarget, consumer: string): Promise<boolean> {
+  return withClient(
+    conn,
+    async (client) => {
+      let table: TableInfo;
+      try {
+        table = await requireWatchableTable(client, where.table, conn.schema ?? 'public');
+      } catch (err) {
+        if (err instanceof SqlSourceError && err.problem.code === 'TableNotFound') return false;
+        throw err;
+      }
+      return releaseCapture(client, consumer, table);
     },
     where.database,
   );

@@ -86,13 +86,17 @@ export class WorkflowRepository {
     return this.require(name);
   }
 
-  async remove(name: string, deleteRuns: (db: Db) => Promise<void>): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+  /** Deletes the workflow and all it left; answers what it was and its triggers' last memory (for releasing what they held at their source). */
+  async remove(name: string, deleteRuns: (db: Db) => Promise<void>): Promise<{ workflow: WorkflowRecord; triggers: Map<string, TriggerState> }> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('workflows').selectAll().where('name', '=', name).executeTakeFirst();
       const result = await trx.deleteFrom('workflows').where('name', '=', name).executeTakeFirst();
-      if (Number(result.numDeletedRows) !== 1) throw notFound('workflow', name, HINT);
+      if (!row || Number(result.numDeletedRows) !== 1) throw notFound('workflow', name, HINT);
+      const triggers = await trx.selectFrom('workflow_triggers').select(['trigger', 'state']).where('workflow', '=', name).execute();
       await trx.deleteFrom('workflow_triggers').where('workflow', '=', name).execute();
       await trx.deleteFrom('workflow_trigger_seen').where('workflow', '=', name).execute();
       await deleteRuns(trx);
+      return { workflow: toRecord(row), triggers: new Map(triggers.map((t) => [t.trigger, parseJson<TriggerState>(t.state) ?? {}])) };
     });
   }
 }

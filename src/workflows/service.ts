@@ -4,15 +4,15 @@ import type { Logger } from '../log.js';
 import type { Store } from '../store/db.js';
 import { newId } from '../ids.js';
 import type { HttpResponse } from './actions.js';
-import { hasResponseAction } from './definition.js';
+import { actionConnection, hasResponseAction, type ActionDef } from './definition.js';
 import { RunExecution } from './engine.js';
 import type { WorkflowMailer } from './mail.js';
-import { WorkflowRepository, type WorkflowRecord } from './repository.js';
+import { WorkflowRepository, type TriggerState, type WorkflowRecord } from './repository.js';
 import { CHANNELS } from '../store/notify.js';
 import { RunRepository } from './runs.js';
 import type { WorkflowView } from './schema.js';
 import { AddressGuard } from './triggers/address-guard.js';
-import { triggerKind } from './triggers/index.js';
+import { connectorTriggerFor, triggerKind } from './triggers/index.js';
 import { validateJsonSchema } from './triggers/json-schema.js';
 import { CallbackSigner, invokePath, requestOutputs } from './triggers/request.js';
 import { TriggerScheduler } from './triggers/scheduler.js';
@@ -68,6 +68,7 @@ export class WorkflowService {
   private readonly active = new Map<string, { controller: AbortController; done: Promise<void> }>();
   private readonly responders = new Map<string, (response: HttpResponse | undefined) => void>();
   private timers: NodeJS.Timeout[] = [];
+  private readonly releasing = new Set<Promise<void>>();
   private stopping = false;
   /** Whether this process executes runs and fires triggers (false: API only, workers do it). */
   private executes = true;
@@ -111,6 +112,7 @@ export class WorkflowService {
     for (const { controller } of this.active.values()) controller.abort(new Error('smtpflow is stopping'));
     await Promise.allSettled([...this.active.values()].map((a) => a.done));
     await this.runs.release(ids, this.owner).catch(() => undefined);
+    await Promise.allSettled([...this.releasing]);
   }
 
   // ---- definitions ----
@@ -136,7 +138,31 @@ export class WorkflowService {
 
   async remove(name: string): Promise<void> {
     for (const [id, a] of this.active) if ((await this.runs.get(id))?.workflow === name) a.controller.abort(new Error('workflow deleted'));
-    await this.repo.remove(name, (db) => this.runs.deleteForWorkflow(name, db));
+    const removed = await this.repo.remove(name, (db) => this.runs.deleteForWorkflow(name, db));
+    this.releaseTriggers(removed.workflow, removed.triggers);
+  }
+
+  /**
+   * Gives back what the deleted workflow's connector triggers held at their sources (an insert
+   * trigger on a watched table), after the answer: a source that is away must not hold up the
+   * deletion. A failure is logged with what to run by hand.
+   */
+  private releaseTriggers(workflow: WorkflowRecord, states: Map<string, TriggerState>): void {
+    for (const [trigger, def] of Object.entries(workflow.definition.triggers ?? {})) {
+      const connector = connectorTriggerFor(def);
+      const state = states.get(trigger);
+      if (!connector?.release || !state) continue;
+      const where = { workflow: workflow.name, trigger };
+      const release = (async () => {
+        const ref = actionConnection(def as ActionDef, workflow.parameters);
+        if (!ref.name) return;
+        const connection = await this.deps.resolveConnection(ref.name);
+        const done = await connector.release!(def, { connection, parameters: workflow.parameters, state });
+        if (done) this.deps.log.info(where, `deleted workflow's trigger released at its source: ${done}`);
+      })().catch((err: unknown) => this.deps.log.warn({ ...where, reason: err instanceof Error ? err.message : String(err) }, "could not release what the deleted workflow's trigger held at its source"));
+      this.releasing.add(release);
+      void release.finally(() => this.releasing.delete(release));
+    }
   }
 
   // ---- Request triggers ----

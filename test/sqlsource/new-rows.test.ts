@@ -113,6 +113,13 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     await db.watching('payments-mail');
     await db.sql(`INSERT INTO payments (email) VALUES ('payer@example.com')`);
     await waitFor(() => emailed('Pay').length === 1, { message: 'the payment email', timeoutMs: 15_000 });
+    // Deleted, the workflow's user may not drop the trigger (only the table's owner may): the log says what to run.
+    assert.equal((await t.api('DELETE', '/api/v1/workflows/payments-mail')).status, 204);
+    const failure = await waitFor(
+      () => t.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.workflow === 'payments-mail' && /could not release/.test(l.msg)),
+      { message: 'the release failure in the log', timeoutMs: 15_000 },
+    );
+    assert.match(failure.reason, /^CaptureNotRemoved: .*only the table's owner may drop it\. As the table's owner, run: DROP TRIGGER smtpflow_capture_new_rows ON "public"\."payments";/);
     const wrongType = newRowWorkflow('typo-mail', 'payments', 'X', { sql: CONNECTIONS.smtp, smtp: CONNECTIONS.smtp });
     const wrong = await t.api('POST', '/api/v1/workflows', wrongType);
     assert.equal(wrong.status, 400);
@@ -143,6 +150,30 @@ describe('SQL trigger: When an item is created (postgres)', () => {
     const [last] = (await t.api('GET', '/api/v1/workflows/tickets-mail/runs?limit=1')).body.runs;
     const run = (await t.api('GET', `/api/v1/workflows/tickets-mail/runs/${last.id}`)).body;
     assert.deepEqual(Object.keys(run.trigger.outputs.body), ['id', 'email'], '$select keeps the listed columns only');
+  });
+
+  test("deleting a workflow removes the table's insert trigger once no other workflow watches the table", async () => {
+    await createOrders('leads');
+    await save(newRowWorkflow('leads-a', 'leads', 'LeadA', CONNECTIONS));
+    await save(newRowWorkflow('leads-b', 'leads', 'LeadB', CONNECTIONS));
+    await Promise.all([db.watching('leads-a'), db.watching('leads-b')]);
+    const captured = async (): Promise<number> => Number((await db.sql(`SELECT count(*) AS n FROM pg_trigger WHERE tgrelid = 'leads'::regclass AND tgname = 'smtpflow_capture_new_rows'`)).rows[0].n);
+    const consumers = async (workflow: string): Promise<number> => Number((await db.sql(`SELECT count(*) AS n FROM smtpflow.consumers WHERE consumer LIKE $1`, [`${workflow}/%`])).rows[0].n);
+    assert.equal(await captured(), 1);
+
+    assert.equal((await t.api('DELETE', '/api/v1/workflows/leads-a')).status, 204);
+    await waitFor(async () => (await consumers('leads-a')) === 0, { message: "leads-a's consumer row to go", timeoutMs: 15_000 });
+    assert.equal(await captured(), 1, 'leads-b still watches the table');
+    await insert('leads', 1);
+    await waitFor(() => emailed('LeadB').length === 1, { message: 'the email of leads-b', timeoutMs: 15_000 });
+
+    assert.equal((await t.api('DELETE', '/api/v1/workflows/leads-b')).status, 204);
+    await waitFor(async () => (await captured()) === 0, { message: 'the insert trigger to be dropped', timeoutMs: 15_000 });
+    await insert('leads', 2);
+    const logged = await db.sql(`SELECT count(*) AS n FROM smtpflow.new_rows WHERE rel = 'leads'::regclass`);
+    assert.equal(Number(logged.rows[0].n), 0, 'inserts into the table are no longer logged');
+    assert.match(t.logs(), /dropped the insert trigger on public\.leads/);
+    assert.deepEqual(emailed('LeadA'), [], 'leads-a never emailed: its only row came after it was deleted');
   });
 
   // 10,000 runs take a while on two cores: once per CI run is enough, in the PostgreSQL pass.

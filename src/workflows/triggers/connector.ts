@@ -23,6 +23,11 @@ export interface ConnectorTrigger {
   check?(trigger: TriggerDef, ctx: { connection: StoredConnection; parameters: WorkflowParameters }): Promise<Array<{ field: string; message: string }>>;
   /** One poll: find what is new since `ctx.state`, and commit each new item with its run. */
   poll(ctx: ConnectorPoll): Promise<void>;
+  /**
+   * The workflow was deleted: give back what the trigger holds at the source (the SQL trigger's
+   * insert capture). Answers what was done, for the log; best effort, the deletion stands anyway.
+   */
+  release?(trigger: TriggerDef, ctx: { connection: StoredConnection; parameters: WorkflowParameters; state: TriggerState }): Promise<string | undefined>;
 }
 
 /** What a poll sees and may do. */

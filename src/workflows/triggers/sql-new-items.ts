@@ -7,7 +7,7 @@
  */
 import type { StoredConnection } from '../../connections/repository.js';
 import { ExpressionError } from '../../expressions/index.js';
-import { asPgConnection, parseTableName, pollWatch, scrub, SqlSourceError, startWatch, target, watchProblem, type WatchState, type WatchTarget } from '../../sqlsource/index.js';
+import { asPgConnection, parseTableName, pollWatch, scrub, SqlSourceError, startWatch, stopWatch, target, watchProblem, type PgConnection, type WatchState, type WatchTarget } from '../../sqlsource/index.js';
 import { isObject, type TriggerDef, type WorkflowParameters } from '../definition.js';
 import type { TriggerState } from '../repository.js';
 import type { ConnectorTrigger } from './connector.js';
@@ -124,10 +124,24 @@ export const sqlNewItemsTrigger: ConnectorTrigger = {
         reinstalled: () => ctx.log.warn({ workflow: ctx.workflow, trigger: ctx.trigger, table: where.table }, 'the capture trigger on the watched table had been removed and is installed again; rows inserted meanwhile were not seen'),
       });
     } catch (err) {
-      // The problem's text names the cause and fix without secrets; the scheduler logs it and polls again.
-      if (err instanceof SqlSourceError) throw new Error(`${err.problem.code}: ${err.problem.message} ${err.problem.fix}`);
-      // A fresh error, scrubbed: nothing of the original (a URL error carries its input) reaches the log.
-      throw new Error(scrub(conn, err instanceof Error ? err.message : String(err)));
+      throw loggable(conn, err);
+    }
+  },
+  async release(def, ctx) {
+    const consumer = ctx.state.cursor?.consumer;
+    if (typeof consumer !== 'string') return undefined; // never polled: nothing was installed for it
+    const conn = asPgConnection(ctx.connection);
+    try {
+      const where = watchTarget(def, ctx.connection, parameterOf(ctx.parameters));
+      return (await stopWatch(conn, where, consumer)) ? `dropped the insert trigger on ${where.table.schema}.${where.table.table}` : 'another watcher of the table keeps its insert trigger';
+    } catch (err) {
+      throw loggable(conn, err);
     }
   },
 };
+
+/** An error for the log: a problem's cause and fix, or a scrubbed message (a URL error carries its input); never a secret. */
+function loggable(conn: PgConnection, err: unknown): Error {
+  if (err instanceof SqlSourceError) return new Error(`${err.problem.code}: ${err.problem.message} ${err.problem.fix}`);
+  return new Error(scrub(conn, err instanceof Error ? err.message : String(err)));
+}
