@@ -7,51 +7,18 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { SMTPServer } from 'smtp-server';
 import { openStore } from '../../src/store/db.js';
 import { TEST_ADMIN_KEY } from '../helpers/app.js';
 import { SMTPFLOW_BIN } from '../helpers/bin.js';
+import { startCountingSink } from '../helpers/counting-sink.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 
 const TOTAL = 2_000;
 const ROOT = path.resolve(import.meta.dirname, '../..');
-
-/** A sink that only counts Message-IDs: parsing 2,000 messages fully would slow the test for nothing. */
-async function countingSink(): Promise<{ port: number; ids: Map<string, number>; total: number; close(): Promise<void> }> {
-  const ids = new Map<string, number>();
-  let total = 0;
-  const server = new SMTPServer({
-    logger: false,
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    closeTimeout: 200,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const id = /^Message-ID:\s*(<[^>]+>)/im.exec(Buffer.concat(chunks).toString('latin1'))?.[1] ?? '?';
-        ids.set(id, (ids.get(id) ?? 0) + 1);
-        total += 1;
-        callback();
-      });
-    },
-  });
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.server.address() as AddressInfo).port,
-    ids,
-    get total() {
-      return total;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 interface Server {
   child: ChildProcess;
@@ -138,7 +105,7 @@ after(() => {
 });
 
 test('kill -9 while delivering loses no accepted message; SIGTERM exits 0 and releases every lease', { timeout: 90_000 }, async () => {
-  const sink = await countingSink();
+  const sink = await startCountingSink();
   const databaseUrl = await testDatabaseUrl(dataDir);
   try {
     const t0 = Date.now();

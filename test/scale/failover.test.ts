@@ -16,7 +16,7 @@ import { testDatabaseUrl } from '../helpers/database.js';
 import { TEST_ADMIN_KEY } from '../helpers/app.js';
 import { waitFor } from '../helpers/wait.js';
 import { call, Cluster, NEEDS_POSTGRES, type Proc } from '../helpers/cluster.js';
-import { startCountingSink } from './sink.js';
+import { startCountingSink } from '../helpers/counting-sink.js';
 
 const firings = (p: Proc): Array<{ run: string; scheduledTime: string }> => p.logs.filter((l) => l.msg === 'trigger fired' && l.workflow === 'ticker') as never;
 

@@ -18,7 +18,7 @@ import { ROOT } from '../helpers/bin.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { waitFor } from '../helpers/wait.js';
 import { call, Cluster, NEEDS_POSTGRES } from '../helpers/cluster.js';
-import { busiestWindow, startCountingSink } from './sink.js';
+import { busiestWindow, startCountingSink } from '../helpers/counting-sink.js';
 
 const TOTAL = 10_000;
 /** Below what the cluster delivers on a 2-core machine once the sends are in, so the limit binds; 10,000 take at least 40 s. */

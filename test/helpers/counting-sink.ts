@@ -1,5 +1,5 @@
 /**
- * The SMTP sink of the scale tests: smtp-server in-process, counting Message-IDs (not parsing
+ * The SMTP sink of the crash and scale tests: smtp-server in-process, counting Message-IDs (not parsing
  * whole messages: 10,000 of them would slow the test for nothing), the time each arrived, and
  * how many SMTP transactions (MAIL FROM to the end of DATA) ran at once.
  */
