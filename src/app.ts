@@ -189,9 +189,8 @@ export interface WorkerProcess {
 export async function createWorker(config: Config, options: AppOptions = {}): Promise<WorkerProcess> {
   const metrics = new Metrics();
   const { log, store, outbox, workflows } = await buildCore(config, options, metrics);
-  outbox.start({ worker: true });
-  workflows.start({ worker: true });
   let stopping = false;
+  // Before any work starts: a port that is taken fails the start with nothing to undo.
   const probes =
     config.metricsPort === undefined
       ? undefined
@@ -201,6 +200,8 @@ export async function createWorker(config: Config, options: AppOptions = {}): Pr
           registry: metrics.registry,
           ready: () => readiness(store, { workers: outbox.workerAlive() }, stopping),
         });
+  outbox.start({ worker: true });
+  workflows.start({ worker: true });
   return {
     config,
     store,
