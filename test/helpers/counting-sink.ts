@@ -1,14 +1,15 @@
 /**
- * The SMTP sink of the crash and scale tests: smtp-server in-process, counting Message-IDs (not parsing
- * whole messages: 10,000 of them would slow the test for nothing), the time each arrived, and
- * how many SMTP transactions (MAIL FROM to the end of DATA) ran at once.
+ * The SMTP sink of the crash, scale and SQL trigger tests: smtp-server in-process, counting
+ * deliveries by Message-ID or another key (not parsing whole messages: 10,000 of them would slow
+ * the test for nothing), the time each arrived, and how many SMTP transactions (MAIL FROM to the
+ * end of DATA) ran at once.
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
 export interface CountingSink {
   port: number;
-  /** Deliveries per Message-ID. */
+  /** Deliveries per key (the Message-ID unless told otherwise). */
   ids: Map<string, number>;
   /** Arrival time (ms, monotonic) of every delivery, in order. */
   times: number[];
@@ -18,7 +19,10 @@ export interface CountingSink {
   close(): Promise<void>;
 }
 
-export async function startCountingSink(): Promise<CountingSink> {
+const messageId = (raw: string): string => /^Message-ID:\s*(<[^>]+>)/im.exec(raw)?.[1] ?? '?';
+
+/** `key` picks what a delivery is counted by, from the raw message (latin1): its Message-ID by default. */
+export async function startCountingSink(key: (raw: string) => string = messageId): Promise<CountingSink> {
   const ids = new Map<string, number>();
   const times: number[] = [];
   /** MAIL FROM time of each session's transaction under way. */
@@ -43,7 +47,7 @@ export async function startCountingSink(): Promise<CountingSink> {
         times.push(now);
         spans.push([started.get(session.id) ?? now, now]);
         started.delete(session.id);
-        const id = /^Message-ID:\s*(<[^>]+>)/im.exec(Buffer.concat(chunks).toString('latin1'))?.[1] ?? '?';
+        const id = key(Buffer.concat(chunks).toString('latin1'));
         ids.set(id, (ids.get(id) ?? 0) + 1);
         callback();
       });

@@ -5,9 +5,8 @@
  * "When an item is created (V2)" → "Send Email (V3)".
  */
 import crypto from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
+import { startCountingSink } from '../helpers/counting-sink.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -93,33 +92,15 @@ export interface SubjectSink {
  * would slow the test for nothing; subjects here are plain ASCII, never encoded).
  */
 export async function startSubjectSink(): Promise<SubjectSink> {
-  const subjects = new Map<string, number>();
-  const server = new SMTPServer({
-    logger: false,
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    disableReverseLookup: true,
-    closeTimeout: 200,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const subject = /^Subject:\s*(.*)$/im.exec(Buffer.concat(chunks).toString('latin1'))?.[1]?.trim() ?? '?';
-        subjects.set(subject, (subjects.get(subject) ?? 0) + 1);
-        callback();
-      });
-    },
-  });
-  server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const sink = await startCountingSink((raw) => /^Subject:\s*(.*)$/im.exec(raw)?.[1]?.trim() ?? '?');
   return {
-    port: (server.server.address() as AddressInfo).port,
-    subjects,
+    port: sink.port,
+    subjects: sink.ids,
     count(prefix) {
-      const mine = [...subjects].filter(([s]) => s.startsWith(prefix));
+      const mine = [...sink.ids].filter(([s]) => s.startsWith(prefix));
       return { total: mine.reduce((n, [, c]) => n + c, 0), distinct: mine.length, doubled: mine.filter(([, c]) => c > 1).map(([s]) => s) };
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => sink.close(),
   };
 }
 
