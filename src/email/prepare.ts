@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { compile } from 'html-to-text';
 import type { Address, Options as MailOptions } from 'nodemailer/lib/mailer';
@@ -66,11 +67,18 @@ function fieldOf(path: string): string | undefined {
   return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+// Compiled once: the interpreted Value.Check walks the schema on every call, and most inputs (every HTTP body) pass.
+const matchesSchema = TypeCompiler.Compile(SendEmailInput);
+
 /**
  * Workflow inputs come from expressions, not from the validated HTTP body, so the schema is
  * checked here too; Convert first, because Logic Apps expressions often yield "true" or 42.
  */
 function validateShape(input: unknown): SendEmailInput {
+  if (matchesSchema.Check(input)) {
+    rejectNul(input, '');
+    return input;
+  }
   let copy: unknown;
   try {
     copy = structuredClone(input); // Convert mutates, and the caller keeps the original for retries
@@ -152,11 +160,27 @@ function receiptHeader(a: CheckedAddress): { prepared: true; value: string } {
   return { prepared: true, value: `<${ascii ? a.envelope : a.address}>` };
 }
 
+/** A Send Email body that passed every check, its addresses parsed: all a message needs to be accepted. */
+export interface CheckedEmail {
+  data: SendEmailInput;
+  from: CheckedAddress;
+  to: CheckedAddress[];
+  cc: CheckedAddress[];
+  bcc: CheckedAddress[];
+  replyTo: CheckedAddress[];
+  headers: Record<string, string | { prepared: true; value: string }>;
+  attachments: NonNullable<MailOptions['attachments']>;
+  deliveryReceipt?: CheckedAddress;
+  envelope: PreparedEmail['envelope'];
+  summary: PreparedEmail['summary'];
+}
+
 /**
- * Validates a Send Email body and turns it into nodemailer options. Every problem is an
- * AppError 400 whose `field` names the property, so a caller can show it next to the input.
+ * Validates a Send Email body. Every problem is an AppError 400 whose `field` names the
+ * property, so a caller can show it next to the input. Accepting a message needs no more than
+ * this; building the MIME parts (an HTML body's plain-text alternative) waits for delivery.
  */
-export function prepareEmail(input: SendEmailInput, options: PrepareOptions): PreparedEmail {
+export function checkEmail(input: SendEmailInput, options: Omit<PrepareOptions, 'messageId' | 'date'>): CheckedEmail {
   const data = validateShape(input);
   const list = (text: string | undefined, field: string) => (text ? checkAddressList(text, field) : []);
 
@@ -196,7 +220,7 @@ export function prepareEmail(input: SendEmailInput, options: PrepareOptions): Pr
   const subject = data.Subject ?? '';
   rejectLineBreaks(subject, 'Subject', 'the subject');
 
-  const headers: Record<string, string | { prepared: true; value: string }> = {};
+  const headers: CheckedEmail['headers'] = {};
   for (const [name, value] of Object.entries(customHeaders(data.Headers))) {
     if (!(data.Importance && OWNED_HEADERS.has(name.toLowerCase()))) headers[name] = value;
   }
@@ -213,13 +237,35 @@ export function prepareEmail(input: SendEmailInput, options: PrepareOptions): Pr
   if (options.limits) checkAttachmentBytes(attachments.map((a) => Buffer.byteLength(a.content as Buffer | string)), options.limits);
 
   const recipients = [...new Set([...to, ...cc, ...bcc].map((a) => a.envelope))];
-  const envelope = { from: from.envelope, to: recipients };
+  return {
+    data,
+    from,
+    to,
+    cc,
+    bcc,
+    replyTo,
+    headers,
+    attachments,
+    deliveryReceipt,
+    envelope: { from: from.envelope, to: recipients },
+    summary: {
+      from: from.address,
+      to: to.map((a) => a.address),
+      cc: cc.map((a) => a.address),
+      bcc: bcc.map((a) => a.address),
+      subject,
+    },
+  };
+}
 
+/** Validates a Send Email body (see checkEmail) and turns it into nodemailer options. */
+export function prepareEmail(input: SendEmailInput, options: PrepareOptions): PreparedEmail {
+  const { data, from, to, cc, replyTo, headers, attachments, deliveryReceipt, envelope, summary } = checkEmail(input, options);
   const isHtml = data.IsHtml ?? options.path === 'SendEmailV3';
   const body = data.Body ?? '';
   const mail: MailOptions = {
     from: headerAddress(from),
-    subject,
+    subject: summary.subject,
     messageId: options.messageId,
     date: options.date,
     envelope,
@@ -240,6 +286,7 @@ export function prepareEmail(input: SendEmailInput, options: PrepareOptions): Pr
   // Without any body nodemailer makes the lone attachment the whole message (no multipart/mixed).
   if (!mail.text && !mail.html && attachments.length > 0) mail.text = '\r\n';
   if (deliveryReceipt) {
+    const recipients = envelope.to;
     // DSNs go to the envelope sender whatever ORCPT says; ORCPT is only right with a single recipient.
     const orcpt = recipients.length === 1 && /^[\x21-\x7e]+$/.test(recipients[0]) ? recipients[0] : undefined;
     // NOTIFY lists every report wanted: SUCCESS alone would silence the failure reports a server sends
@@ -247,16 +294,5 @@ export function prepareEmail(input: SendEmailInput, options: PrepareOptions): Pr
     // ENVID ties it to this message. The server uses them only if its EHLO advertises DSN.
     mail.dsn = { notify: ['success', 'failure', 'delay'], ret: 'HDRS', envid: options.messageId.replace(/^<|>$/g, ''), ...(orcpt ? { recipient: orcpt } : {}) };
   }
-
-  return {
-    mail,
-    envelope,
-    summary: {
-      from: from.address,
-      to: to.map((a) => a.address),
-      cc: cc.map((a) => a.address),
-      bcc: bcc.map((a) => a.address),
-      subject,
-    },
-  };
+  return { mail, envelope, summary };
 }

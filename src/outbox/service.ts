@@ -1,6 +1,6 @@
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { SmtpConnection } from '../connections/schema.js';
-import { newMessageId, prepareEmail, type EmailLimits, type SendEmailInput, type SendEmailPath } from '../email/index.js';
+import { checkEmail, newMessageId, type EmailLimits, type SendEmailInput, type SendEmailPath } from '../email/index.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Registry } from 'prom-client';
@@ -222,7 +222,7 @@ export class Outbox {
   /** Validates the input now (400 with `field`) and fixes Message-ID and Date for every later attempt. */
   private build(conn: SmtpConnection, input: SendEmailInput, mode: 'sync' | 'async', options: AcceptOptions): MessageRow {
     const now = Date.now();
-    const probe = prepareEmail(input, { path: options.path, defaultFrom: conn.defaultFrom, messageId: '<probe@smtpflow.invalid>', date: new Date(now), limits: this.deps.limits });
+    const probe = checkEmail(input, { path: options.path, defaultFrom: conn.defaultFrom, limits: this.deps.limits });
     const domain = probe.envelope.from.split('@').pop() || 'smtpflow.invalid';
     const sync = mode === 'sync';
     return {
