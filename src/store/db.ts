@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
 import { isPostgresUrl } from '../config.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrate.js';
 import { noNotifications, PostgresNotifications, type Notifications } from './notify.js';
+import { openSqliteFile } from './sqlite-file.js';
+import { SqliteWriter } from './sqlite-writer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -15,6 +17,8 @@ export interface Store {
   dialect: Dialect;
   /** The SQLite file, when the dialect is sqlite. */
   file?: string;
+  /** SQLite (a file): the thread that commits accepted messages off the event loop (see SqliteWriter). */
+  writer?: SqliteWriter;
   /** Wake-ups between processes (LISTEN/NOTIFY on PostgreSQL; nothing on SQLite, where processes poll). */
   notifications: Notifications;
   close(): Promise<void>;
@@ -40,15 +44,21 @@ export async function openStore(databaseUrl: string, options: OpenOptions = {}):
 function openSqlite(url: string): Store {
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new SqliteDatabase(file);
-  // WAL + synchronous=FULL: a committed transaction is on disk (fsync'd) before commit returns,
-  // which is what a 202 promises.
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
+  const sqlite = openSqliteFile(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return { db, dialect: 'sqlite', file, notifications: noNotifications, close: () => db.destroy() };
+  // An in-memory database exists on one connection only: no second thread can write to it.
+  const writer = file === ':memory:' || file === '' ? undefined : new SqliteWriter(file);
+  return {
+    db,
+    dialect: 'sqlite',
+    file,
+    writer,
+    notifications: noNotifications,
+    async close() {
+      await writer?.close();
+      await db.destroy();
+    },
+  };
 }
 
 /**

@@ -50,6 +50,12 @@ async function writeLock(t: TestApp, databaseUrl: string): Promise<WriteLock> {
   };
 }
 
+/** A per-connection setting, on both of the app's SQLite connections: the main one and the accept writer's. */
+async function sqlitePragma(t: TestApp, text: string): Promise<void> {
+  await sql.raw(`pragma ${text}`).execute(t.app.store.db);
+  await t.app.store.writer?.pragma(text);
+}
+
 describe('database faults on accept', () => {
   let t: TestApp;
   let peer: SmtpPeer;
@@ -85,7 +91,7 @@ describe('database faults on accept', () => {
     const appUrl = TEST_DIALECT === 'sqlite' ? databaseUrl : `${databaseUrl}?options=${encodeURIComponent(`-c lock_timeout=${LOCK_WAIT_MS}`)}`;
     // Polls seldom: on SQLite each write the worker tries during the lock blocks the event loop for the busy timeout.
     t = await startTestAppWith({ ...FAST, pollMs: 1000 }, { dataDir, databaseUrl: appUrl });
-    if (TEST_DIALECT === 'sqlite') await sql.raw(`pragma busy_timeout = ${LOCK_WAIT_MS}`).execute(t.app.store.db);
+    if (TEST_DIALECT === 'sqlite') await sqlitePragma(t, `busy_timeout = ${LOCK_WAIT_MS}`);
     peer = await startSmtpPeer();
     await connectTo(t, 'db', peer);
   });
@@ -121,7 +127,7 @@ describe('database faults on accept', () => {
     const db = t.app.store.db;
     const pages = (await sql<{ page_count: number }>`pragma page_count`.execute(db)).rows[0].page_count;
     // Room for a few more pages only: once they are used, a write that needs a new page fails with SQLITE_FULL.
-    await sql.raw(`pragma max_page_count = ${pages + 8}`).execute(db);
+    await sqlitePragma(t, `max_page_count = ${pages + 8}`);
     let full: Awaited<ReturnType<typeof send>> | undefined;
     for (let i = 0; i < 100 && !full; i++) {
       const res = await send(`filling ${i}`, 'x'.repeat(4000));
@@ -138,7 +144,7 @@ describe('database faults on accept', () => {
     assert.equal(sync.status, 507, JSON.stringify(sync.body));
     assert.equal((await t.api('GET', '/healthz')).status, 200);
 
-    await sql.raw('pragma max_page_count = 1073741823').execute(db);
+    await sqlitePragma(t, 'max_page_count = 1073741823');
     assert.equal((await send('space freed')).status, 202);
     await nothingLost();
   });
