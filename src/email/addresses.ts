@@ -24,6 +24,10 @@ const DOT_ATOM = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uffff-]+(?:\.[A-Za-z0-9!#
 const QUOTED_LOCAL = /^"(?:[\x20\x21\x23-\x5b\x5d-\x7e\u0080-\uffff]|\\[\x20-\x7e])*"$/;
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const UNICODE_SPACE = /[\s\u0085\u2028\u2029]/u;
+/** A lone `local@domain` in plain ASCII, no display name: most addresses, which need no parser. */
+const PLAIN_ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+$/;
+/** An ASCII domain with no punycode label is its own ASCII and Unicode form, lowercased. */
+const PLAIN_DOMAIN = /^(?![\s\S]*(?:^|\.)xn--)[A-Za-z0-9.-]+$/i;
 
 export function headerInjection(field: string, what: string): AppError {
   return new AppError(
@@ -57,7 +61,7 @@ function asciiDomain(domain: string): { ascii: string } | { why: string } {
     return ok ? { ascii: domain } : { why: 'the address literal is not an IPv4 or [IPv6:…] address' };
   }
   if (UNICODE_SPACE.test(domain)) return { why: 'the domain contains a space' };
-  const ascii = domainToASCII(domain);
+  const ascii = PLAIN_DOMAIN.test(domain) ? domain.toLowerCase() : domainToASCII(domain);
   if (!ascii) return { why: `'${domain}' is not a valid domain name` };
   if (ascii.length > 253) return { why: 'the domain is longer than 253 characters' };
   const labels = ascii.split('.');
@@ -83,7 +87,7 @@ export function checkAddress(name: string, address: string, field: string): Chec
   if ('why' in result) return fail(address, result.why);
   const envelope = `${local}@${result.ascii}`;
   if (Buffer.byteLength(envelope) > 254) return fail(address, 'it is longer than 254 bytes');
-  const display = result.ascii.startsWith('[') ? result.ascii : domainToUnicode(result.ascii);
+  const display = result.ascii.startsWith('[') || PLAIN_DOMAIN.test(result.ascii) ? result.ascii : domainToUnicode(result.ascii);
   return { name, address: `${local}@${display}`, envelope };
 
   function fail(text: string, why: string): never {
@@ -95,6 +99,7 @@ export function checkAddress(name: string, address: string, field: string): Chec
 export function checkAddressList(text: string, field: string): CheckedAddress[] {
   rejectLineBreaks(text, field, 'the address list');
   if (CONTROL.test(text)) throw invalidAddress(field, text.replace(CONTROL, '?'), 'it contains a control character');
+  if (PLAIN_ADDRESS.test(text)) return [checkAddress('', text, field)];
   const entries = addressparser(text, { flatten: true });
   return entries.map((entry) => {
     // "a@x.org b@y.org" parses as name "a@x.org" for b@y.org: one recipient would vanish unnoticed.
