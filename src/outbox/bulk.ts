@@ -10,7 +10,7 @@ const INTEGER_COLUMNS = new Set<keyof MessageRow>(['attempts', 'next_attempt_at'
  * statement is a round trip to the server and a plan there; at hundreds of messages a second
  * those dominated a worker's database time. Kysely has no bulk UPDATE, hence the SQL here:
  * the values travel as one array per column and `unnest` zips them into rows.
- * (SQLite runs in-process: one statement per message costs it nothing worth saving.)
+ * (SQLite's writer thread runs one prepared statement per message: sqlite-batches.ts.)
  */
 export async function completeInBulk(tx: OutboxDb, items: Completion[]): Promise<void> {
   const shapes = new Map<string, Completion[]>();

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
+import type { InsertQueryBuilder, InsertResult } from 'kysely';
 import { AppError } from '../errors.js';
 import type { Store } from '../store/db.js';
 import type { IdempotencyKeysTable } from '../store/schema.js';
-import { outboxDb } from './tables.js';
+import { outboxDb, type OutboxDatabase } from './tables.js';
 import { writeTx } from './tx.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
@@ -26,6 +27,17 @@ export function canonicalJson(value: unknown): string {
 }
 
 export const requestHash = (parts: unknown): string => crypto.createHash('sha256').update(canonicalJson(parts)).digest('hex');
+
+/** Stores an asynchronous accept's answer; a key older than 24 h (not looked up any more) is replaced. */
+export const upsertKey = <Q extends InsertQueryBuilder<OutboxDatabase, 'idempotency_keys', InsertResult>>(q: Q): Q =>
+  q.onConflict((oc) =>
+    oc.columns(['api_key_id', 'key']).doUpdateSet((eb) => ({
+      status: eb.ref('excluded.status'),
+      body: eb.ref('excluded.body'),
+      headers: eb.ref('excluded.headers'),
+      request_hash: eb.ref('excluded.request_hash'),
+    })),
+  ) as Q;
 
 /**
  * Idempotency-Key: keys are per API key, kept 24 h. The same key and body answer the first

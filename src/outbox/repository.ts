@@ -1,12 +1,12 @@
-import type { InsertQueryBuilder, InsertResult } from 'kysely';
 import { AppError } from '../errors.js';
-import type { WriteStatement } from '../store/sqlite-writer.js';
 import type { Store } from '../store/db.js';
 import { CHANNELS } from '../store/notify.js';
 import { completeInBulk } from './bulk.js';
+import { upsertKey } from './idempotency.js';
+import { acceptStatements, completionStatements } from './sqlite-batches.js';
 import type { IdempotencyKeysTable, MessageAttemptsTable } from '../store/schema.js';
 import type { AttemptView, MessageDetail, MessageList, MessageListQuery, MessageView } from './schema.js';
-import { outboxDb, type MessageRow, type OutboxDatabase, type OutboxDb } from './tables.js';
+import { outboxDb, type MessageRow, type OutboxDb } from './tables.js';
 import { writeTx } from './tx.js';
 
 /** What one delivery attempt changes, committed together with other attempts (group commit). */
@@ -48,19 +48,14 @@ export class MessageRepository {
 
   /** Many accepted messages in one transaction: one fsync on SQLite however many requests wait on it. */
   async insertMany(items: Insertion[]): Promise<void> {
-    const keys = items.flatMap((x) => (x.idempotency ? [x.idempotency] : []));
-    if (this.store.writer) {
-      // SQLite: committed on the writer thread, each statement prepared once and run per row.
-      const statements = [batchOf(this.db.insertInto('messages'), items.map((x) => x.row))];
-      if (keys.length > 0) statements.push(batchOf(this.db.insertInto('idempotency_keys'), keys, upsertKey));
-      return this.store.writer.transaction(statements);
-    }
+    // SQLite: committed on the writer thread, beside the event loop.
+    if (this.store.writer) return this.store.writer.transaction(acceptStatements(this.db, items));
     await writeTx(this.store, async (tx) => {
       // 26 columns: chunks keep a statement under the bound-parameter limit.
       for (let i = 0; i < items.length; i += 200) {
         await tx.insertInto('messages').values(items.slice(i, i + 200).map((x) => x.row)).execute();
       }
-      for (const key of keys) await upsertKey(tx.insertInto('idempotency_keys').values(key)).execute();
+      for (const { idempotency } of items) if (idempotency) await upsertKey(tx.insertInto('idempotency_keys').values(idempotency)).execute();
       // Sent on commit: idle workers in other processes claim the new messages at once.
       const queued = new Set(items.filter((x) => x.row.status === 'queued').map((x) => x.row.connection));
       for (const connection of queued) await this.store.notifications.send(tx, CHANNELS.outbox, connection);
@@ -68,18 +63,9 @@ export class MessageRepository {
   }
 
   async completeMany(items: Completion[]): Promise<void> {
+    if (this.store.writer) return this.store.writer.transaction(completionStatements(this.db, items));
     await writeTx(this.store, async (tx) => {
-      if (this.store.dialect === 'postgres') {
-        await completeInBulk(tx, items);
-      } else {
-        for (const c of items) {
-          let q = tx.updateTable('messages').set(c.update).where('id', '=', c.id);
-          // A success is recorded whoever holds the lease now (the mail went out); a failure only by the holder.
-          if (c.update.status !== 'sent') q = q.where('lease_owner', '=', c.owner);
-          await q.execute();
-          if (c.rateId) await tx.updateTable('outbox_sends').set({ until: c.attempt.finished_at }).where('id', '=', c.rateId).execute();
-        }
-      }
+      await completeInBulk(tx, items);
       for (let i = 0; i < items.length; i += 400) {
         await tx
           .insertInto('message_attempts')
@@ -205,30 +191,4 @@ function attemptView(row: MessageAttemptsTable): AttemptView {
   }
   if (row.error_code) view.error = { code: row.error_code, message: row.error_message ?? '' };
   return view;
-}
-
-/** A later accept with the same key (after the first one's 24 h) replaces the stored answer. */
-const upsertKey = <Q extends InsertQueryBuilder<OutboxDatabase, 'idempotency_keys', InsertResult>>(q: Q): Q =>
-  q.onConflict((oc) =>
-    oc.columns(['api_key_id', 'key']).doUpdateSet((eb) => ({
-      status: eb.ref('excluded.status'),
-      body: eb.ref('excluded.body'),
-      headers: eb.ref('excluded.headers'),
-      request_hash: eb.ref('excluded.request_hash'),
-    })),
-  ) as Q;
-
-/**
- * One single-row INSERT, compiled from the first row, and every row's values in the same column
- * order (rows built alike have their keys in the same order; Kysely lists columns in that order).
- */
-function batchOf<T extends object>(
-  into: InsertQueryBuilder<OutboxDatabase, any, InsertResult>,
-  rows: T[],
-  finish: (q: InsertQueryBuilder<OutboxDatabase, any, InsertResult>) => InsertQueryBuilder<OutboxDatabase, any, InsertResult> = (q) => q,
-): WriteStatement {
-  const compiled = finish(into.values(rows[0] as never)).compile();
-  const values = rows.map((row) => Object.values(row));
-  if (compiled.parameters.length !== values[0].length) throw new Error(`insert of ${values[0].length} columns compiled with ${compiled.parameters.length} parameters`);
-  return { sql: compiled.sql, rows: values };
 }

@@ -5,12 +5,13 @@ import { outboxDb, type OutboxDb } from './tables.js';
 /**
  * A write transaction that is safe across processes. On SQLite it is BEGIN IMMEDIATE: a deferred
  * transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another process
- * committed in between, and the busy timeout does not cover that case.
+ * committed in between, and the busy timeout does not cover that case. It takes its turn with
+ * the writer thread's transactions (SqliteWriter.exclusive) instead of colliding with them.
  */
 export async function writeTx<T>(store: Store, fn: (db: OutboxDb) => Promise<T>): Promise<T> {
   const db = outboxDb(store);
-  if (store.dialect === 'postgres') return db.transaction().execute(fn);
-  return db.connection().execute(async (conn) => {
+  if (!store.writer) return db.transaction().execute(fn);
+  return store.writer.exclusive(() => db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
       const result = await fn(conn);
@@ -20,7 +21,7 @@ export async function writeTx<T>(store: Store, fn: (db: OutboxDb) => Promise<T>)
       await sql`rollback`.execute(conn).catch(() => undefined);
       throw err;
     }
-  });
+  }));
 }
 
 /**

@@ -17,7 +17,7 @@ export interface Store {
   dialect: Dialect;
   /** The SQLite file, when the dialect is sqlite. */
   file?: string;
-  /** SQLite (a file): the thread that commits accepted messages off the event loop (see SqliteWriter). */
+  /** SQLite: the thread that commits the outbox's group commits beside the event loop (see SqliteWriter). */
   writer?: SqliteWriter;
   /** Wake-ups between processes (LISTEN/NOTIFY on PostgreSQL; nothing on SQLite, where processes poll). */
   notifications: Notifications;
@@ -43,11 +43,13 @@ export async function openStore(databaseUrl: string, options: OpenOptions = {}):
 
 function openSqlite(url: string): Store {
   const file = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
+  if (file === '' || file === ':memory:') {
+    throw new Error(`SQLite database '${url}' is not a file: smtpflow keeps accepted mail on disk, so give a path, e.g. sqlite:./data/smtpflow.db.`);
+  }
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = openSqliteFile(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  // An in-memory database exists on one connection only: no second thread can write to it.
-  const writer = file === ':memory:' || file === '' ? undefined : new SqliteWriter(file);
+  const writer = new SqliteWriter(file);
   return {
     db,
     dialect: 'sqlite',
@@ -55,7 +57,7 @@ function openSqlite(url: string): Store {
     writer,
     notifications: noNotifications,
     async close() {
-      await writer?.close();
+      await writer.close();
       await db.destroy();
     },
   };

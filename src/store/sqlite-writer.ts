@@ -40,20 +40,33 @@ export class SqliteWriteError extends Error {
  * loop's thread a batch of inserts and its commit (an fsync) stop every request in flight, and a
  * profile of the accept path put them at a fifth of its CPU. Here they run on another core while
  * the event loop reads the next requests. Only writes whose one answer is "committed" come here
- * (the group-committed accepts); everything else keeps the main connection, and SQLite's write
- * lock serialises the two connections as it does separate processes.
+ * (the outbox's group commits: accepted messages, delivery outcomes); everything else keeps the
+ * main connection, and SQLite's write lock serialises the two as it does separate processes.
  */
 export class SqliteWriter {
   private worker?: Worker;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private readonly inFlight = new Set<Promise<void>>();
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly file: string) {}
 
   /** Runs the statements in one transaction; resolves once it is committed (fsync'd). */
   transaction(statements: WriteStatement[]): Promise<void> {
-    return this.request({ statements });
+    return this.exclusive(() => this.request({ statements }));
+  }
+
+  /**
+   * Runs `fn`, a write transaction on the main connection, while no transaction of this thread
+   * runs, and holds the thread's next ones back until it ends. Waiting here is a promise; waiting
+   * for SQLite's lock would be its busy handler sleeping on the event loop's thread, milliseconds
+   * at a time. (Must not itself wait on a writer transaction: that would wait for itself.)
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   /** Sets a pragma on the writer's connection (busy_timeout, max_page_count are per connection). */
