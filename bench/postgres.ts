@@ -9,10 +9,11 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { openStore } from '../src/store/db.js';
 import { startPostgres } from '../test/helpers/postgres.js';
-import { createSinkConnection, load, log, startServer, startWorker, stop, waitDelivered } from './procs.js';
+import { acceptLoad, type AcceptLoad } from './accept-load.js';
+import { createSinkConnection, log, startServer, startWorker, stop, storedCount, waitDelivered } from './procs.js';
 
 export interface PostgresFigures {
-  accept: { rate: number; ok: number };
+  accept: AcceptLoad;
   /** Delivered msg/s by number of worker processes. */
   delivery: Array<{ workers: number; rate: number; sent: number }>;
 }
@@ -35,7 +36,9 @@ async function requeue(databaseUrl: string): Promise<void> {
   }
 }
 
-export async function postgresFigures(options: { sinkPort: number; backlog: number; maxConnections: number; workerCounts: number[] }): Promise<PostgresFigures> {
+type LoadOptions = Parameters<typeof acceptLoad>[1];
+
+export async function postgresFigures(options: { sinkPort: number; accept: LoadOptions; warmUp: LoadOptions; maxConnections: number; workerCounts: number[] }): Promise<PostgresFigures> {
   const pg = await startPostgres({ durable: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'smtpflow-bench-pg-'));
   // Every process must share the key that seals connection secrets.
@@ -43,18 +46,19 @@ export async function postgresFigures(options: { sinkPort: number; backlog: numb
   try {
     const api = await startServer(dataDir, { ...shared, SMTPFLOW_WORKER: 'false' });
     await createSinkConnection(api.url, options.sinkPort, options.maxConnections);
-    await load('async', api.url, 1_000, 32); // warm-up, delivered with the backlog
-    log(`PostgreSQL: accepting ${options.backlog} asynchronous sends (API only)…`);
-    const accepted = await load('async', api.url, options.backlog, 64);
+    const warmUp = await acceptLoad(api.url, options.warmUp); // delivered with the backlog
+    log('PostgreSQL: accepting asynchronous sends (API only)…');
+    const accept = await acceptLoad(api.url, options.accept);
     await stop(api.child);
-    const accept = { ok: accepted.ok as number, rate: accepted.ok / (accepted.ms / 1000) };
-    log(`PostgreSQL: accepted ${accept.ok} at ${accept.rate.toFixed(0)} req/s`);
+    const backlog = await storedCount(pg.url);
+    if (backlog < warmUp.ok + accept.ok) throw new Error(`PostgreSQL: ${warmUp.ok + accept.ok} answered 202 but only ${backlog} stored`);
+    log(`PostgreSQL: accepted ${accept.ok} at ${accept.rate.toFixed(0)} req/s; ${backlog} stored`);
 
     const delivery: PostgresFigures['delivery'] = [];
     for (const workers of options.workerCounts) {
       await requeue(pg.url);
       const children = await Promise.all(Array.from({ length: workers }, () => startWorker(dataDir, shared)));
-      const delivered = await waitDelivered(pg.url, accept.ok + 1_000);
+      const delivered = await waitDelivered(pg.url, backlog);
       await Promise.all(children.map(stop));
       delivery.push({ workers, ...delivered });
       log(`PostgreSQL: ${workers} worker(s) delivered ${delivered.sent} at ${delivered.rate.toFixed(0)} msg/s`);

@@ -1,6 +1,6 @@
 /**
- * What the bench runs: smtpflow processes (from src, under tsx), the SMTP sink, the load
- * generator and the bare-nodemailer baseline, each in a process of its own.
+ * What the bench runs: smtpflow processes (from dist, as `npm start` runs it), the SMTP sink, the
+ * load generator and the baselines, each in a process of its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -57,11 +57,9 @@ export function env(dataDir: string, extra: Record<string, string> = {}): NodeJS
   return { ...process.env, SMTPFLOW_DATA_DIR: dataDir, SMTPFLOW_PORT: '0', SMTPFLOW_DEV_SMTP_PORT: '0', SMTPFLOW_ADMIN_KEY: KEY, SMTPFLOW_LOG_LEVEL: 'error', ...extra };
 }
 
-/** `smtpflow <command>` from src; answers once its banner (on stderr) matches `ready`. */
-async function startSmtpflow(command: string, ready: RegExp, dataDir: string, extra: Record<string, string>): Promise<{ child: ChildProcess; match: string }> {
-  // BENCH_PROFILE=dir writes a CPU profile of each smtpflow process there.
-  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/cli/main.ts', command], { cwd: ROOT, env: env(dataDir, extra), stdio: ['ignore', 'ignore', 'pipe'] });
+/** A process of the bench; answers once its banner (on stderr) matches `ready`. */
+async function startProcess(args: string[], ready: RegExp, processEnv: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; match: string }> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: processEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   children.push(child);
   let err = '';
   const match = await new Promise<string>((resolve, reject) => {
@@ -70,13 +68,26 @@ async function startSmtpflow(command: string, ready: RegExp, dataDir: string, ex
       const m = ready.exec(err);
       if (m) resolve(m[1]);
     });
-    child.once('exit', (code) => reject(new Error(`smtpflow ${command} exited ${code}: ${err}`)));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)));
   });
   return { child, match };
 }
 
+/** `smtpflow <command>` from dist (`npm run bench` builds it first). */
+function startSmtpflow(command: string, ready: RegExp, dataDir: string, extra: Record<string, string>): Promise<{ child: ChildProcess; match: string }> {
+  // BENCH_PROFILE=dir writes a CPU profile of each smtpflow process there.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  return startProcess([...profile, 'dist/cli/main.js', command], ready, env(dataDir, extra));
+}
+
 export async function startServer(dataDir: string, extra: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
   const { child, match } = await startSmtpflow('serve', /running at (http:\/\/\S+)/, dataDir, extra);
+  return { child, url: match };
+}
+
+/** bench/ceiling.ts: Fastify alone, the acceptance figure's yardstick. */
+export async function startCeiling(): Promise<{ child: ChildProcess; url: string }> {
+  const { child, match } = await startProcess(['--import', 'tsx', 'bench/ceiling.ts'], /running at (http:\/\/\S+)/, process.env);
   return { child, url: match };
 }
 
@@ -119,19 +130,36 @@ export async function createSinkConnection(url: string, port: number, maxConnect
   if (created.status !== 201) throw new Error(`connection: ${created.status} ${await created.text()}`);
 }
 
-/** Delivered msg/s from the recorded send times: from the first to the last message sent. */
-export async function waitDelivered(databaseUrl: string, expected: number): Promise<{ rate: number; sent: number }> {
+/** How many messages the database holds: every accepted one, whether or not its 202 reached the load generator. */
+export async function storedCount(databaseUrl: string): Promise<number> {
   const store = await openStore(databaseUrl, { migrate: false });
   try {
+    const row = await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Waits until `expected` messages are sent in all; answers those sent at or after `since` (epoch
+ * ms) and their rate, from the first to the last recorded send time among them.
+ */
+export async function waitDelivered(databaseUrl: string, expected: number, since = 0): Promise<{ rate: number; sent: number; spanMs: number }> {
+  const store = await openStore(databaseUrl, { migrate: false });
+  try {
+    const sent = () => store.db.selectFrom('messages').where('status', '=', 'sent');
     for (;;) {
-      const row = await store.db
-        .selectFrom('messages')
-        .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min<number>('sent_at').as('first'), eb.fn.max<number>('sent_at').as('last')])
-        .where('status', '=', 'sent')
-        .executeTakeFirstOrThrow();
-      if (Number(row.n) >= expected) return { sent: Number(row.n), rate: (Number(row.n) - 1) / ((Number(row.last) - Number(row.first)) / 1000) };
+      const { n } = await sent().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      if (Number(n) >= expected) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    const row = await sent()
+      .where('sent_at', '>=', since)
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min<number>('sent_at').as('first'), eb.fn.max<number>('sent_at').as('last')])
+      .executeTakeFirstOrThrow();
+    const spanMs = Number(row.last) - Number(row.first);
+    return { sent: Number(row.n), spanMs, rate: (Number(row.n) - 1) / (spanMs / 1000) };
   } finally {
     await store.close();
   }
