@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * The thread's module, beside this one: .js in dist. From source (.ts, under tsx in tests and the
- * bench) Node 20 does not carry tsx's hooks into a worker, so a two-line bootstrap installs them first.
+ * bench) Node 20 does not carry tsx's hooks into a worker, so a one-line bootstrap installs them first.
  */
 function threadEntry(): [string, { eval?: boolean }] {
   const here = fileURLToPath(import.meta.url);
@@ -41,7 +41,8 @@ export class SqliteWriteError extends Error {
  * profile of the accept path put them at a fifth of its CPU. Here they run on another core while
  * the event loop reads the next requests. Only writes whose one answer is "committed" come here
  * (the outbox's group commits: accepted messages, delivery outcomes); everything else keeps the
- * main connection, and SQLite's write lock serialises the two as it does separate processes.
+ * main connection. The outbox's other write transactions take turns with the thread's
+ * (`exclusive`); any other write meets SQLite's lock, as a separate process's would.
  */
 export class SqliteWriter {
   private worker?: Worker;
