@@ -3,25 +3,12 @@ import type { Store } from '../store/db.js';
 import { outboxDb, type OutboxDb } from './tables.js';
 
 /**
- * A write transaction that is safe across processes. On SQLite it is BEGIN IMMEDIATE: a deferred
- * transaction that reads and then writes fails with SQLITE_BUSY_SNAPSHOT when another process
- * committed in between, and the busy timeout does not cover that case. It takes its turn with
- * the writer thread's transactions (SqliteWriter.exclusive) instead of colliding with them.
+ * A write transaction. On SQLite every transaction begins IMMEDIATE and takes its turn with the
+ * writer thread (see store/sqlite-dialect.ts), so that reading then writing is safe beside other
+ * connections and processes.
  */
-export async function writeTx<T>(store: Store, fn: (db: OutboxDb) => Promise<T>): Promise<T> {
-  const db = outboxDb(store);
-  if (!store.writer) return db.transaction().execute(fn);
-  return store.writer.exclusive(() => db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
-    try {
-      const result = await fn(conn);
-      await sql`commit`.execute(conn);
-      return result;
-    } catch (err) {
-      await sql`rollback`.execute(conn).catch(() => undefined);
-      throw err;
-    }
-  }));
+export function writeTx<T>(store: Store, fn: (db: OutboxDb) => Promise<T>): Promise<T> {
+  return outboxDb(store).transaction().execute(fn);
 }
 
 /**

@@ -42,32 +42,35 @@ export class SqliteWriteError extends Error {
  * the event loop reads the next requests. Only writes whose one answer is "committed" come here
  * (the outbox's group commits: accepted messages, delivery outcomes); everything else keeps the
  * main connection. The outbox's other write transactions take turns with the thread's
- * (`exclusive`); any other write meets SQLite's lock, as a separate process's would.
+ * (`takeTurn`); any other write meets SQLite's lock, as a separate process's would.
  */
 export class SqliteWriter {
   private worker?: Worker;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private readonly inFlight = new Set<Promise<void>>();
-  private turn: Promise<unknown> = Promise.resolve();
+  private turn: Promise<void> = Promise.resolve();
 
   constructor(private readonly file: string) {}
 
   /** Runs the statements in one transaction; resolves once it is committed (fsync'd). */
   transaction(statements: WriteStatement[]): Promise<void> {
-    return this.exclusive(() => this.request({ statements }));
+    const turn = this.takeTurn();
+    return turn.then((release) => this.request({ statements }).finally(release));
   }
 
   /**
-   * Runs `fn`, a write transaction on the main connection, while no transaction of this thread
-   * runs, and holds the thread's next ones back until it ends. Waiting here is a promise; waiting
-   * for SQLite's lock would be its busy handler sleeping on the event loop's thread, milliseconds
-   * at a time. (Must not itself wait on a writer transaction: that would wait for itself.)
+   * Waits until no transaction of this thread runs and holds the thread's next ones back until
+   * the answered function is called: for a write transaction on the main connection (see
+   * sqlite-dialect.ts). Waiting here is a promise; waiting for SQLite's lock would be its busy
+   * handler sleeping on the event loop's thread, milliseconds at a time. The holder must not
+   * itself wait on a writer transaction: that would wait for itself.
    */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.turn.then(fn);
-    this.turn = run.catch(() => undefined);
-    return run;
+  takeTurn(): Promise<() => void> {
+    const previous = this.turn;
+    let release!: () => void;
+    this.turn = new Promise<void>((resolve) => (release = resolve));
+    return previous.then(() => release);
   }
 
   /** Sets a pragma on the writer's connection (busy_timeout, max_page_count are per connection). */

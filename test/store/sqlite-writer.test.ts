@@ -1,7 +1,7 @@
 /**
  * The SQLite writer thread: its transactions are all or nothing, what it commits is visible to the
- * main connection, and it takes turns with the main connection's write transactions instead of
- * colliding with them (shown with both connections' busy timeout at 0, where a collision fails).
+ * main connection, and it takes turns with the main connection's transactions instead of colliding
+ * with them (shown with both connections' busy timeout at 0, where a collision fails).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,7 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { writeTx } from '../../src/outbox/tx.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { TEST_DIALECT } from '../helpers/database.js';
 
@@ -39,14 +38,18 @@ describe('SQLite writer thread', { skip: TEST_DIALECT === 'postgres' && 'SQLite 
     assert.deepEqual(await names(), ['a', 'b'], "'c' was rolled back with the failed row");
   });
 
-  test('main-connection write transactions and writer transactions take turns: none meets a lock', async () => {
+  test('main-connection transactions (reading, then writing) and writer transactions take turns: none meets a lock', async () => {
     await sql.raw('pragma busy_timeout = 0').execute(store.db);
     await store.writer!.pragma('busy_timeout = 0');
     try {
       const work = Array.from({ length: 200 }, (_, i) =>
         i % 2 === 0
           ? store.writer!.transaction([{ ...insert, rows: [[`w${i}`, 'x'.repeat(2000)]] }])
-          : writeTx(store, async (tx) => void (await tx.insertInto('settings').values({ name: `m${i}`, value: 'y' }).execute())),
+          : // Reads, then writes: with a deferred BEGIN this fails (SQLITE_BUSY_SNAPSHOT) when the thread commits in between.
+            store.db.transaction().execute(async (tx) => {
+              const count = (await tx.selectFrom('settings').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+              await tx.insertInto('settings').values({ name: `m${i}`, value: String(count) }).execute();
+            }),
       );
       const outcomes = await Promise.allSettled(work);
       assert.deepEqual(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason)), []);
