@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { openStore } from '../src/store/db.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { acceptLoad, type AcceptLoad } from './accept-load.js';
-import { createSinkConnection, log, startServer, startWorker, stop, storedCount, waitDelivered } from './procs.js';
+import { createSinkConnection, log, startServer, startWorker, sentSince, stop, storedCount, waitSent } from './procs.js';
 
 export interface PostgresFigures {
   accept: AcceptLoad;
@@ -58,7 +58,8 @@ export async function postgresFigures(options: { sinkPort: number; accept: LoadO
     for (const workers of options.workerCounts) {
       await requeue(pg.url);
       const children = await Promise.all(Array.from({ length: workers }, () => startWorker(dataDir, shared)));
-      const delivered = await waitDelivered(pg.url, backlog);
+      await waitSent(pg.url, backlog);
+      const delivered = await sentSince(pg.url);
       await Promise.all(children.map(stop));
       delivery.push({ workers, ...delivered });
       log(`PostgreSQL: ${workers} worker(s) delivered ${delivered.sent} at ${delivered.rate.toFixed(0)} msg/s`);

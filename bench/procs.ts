@@ -141,20 +141,27 @@ export async function storedCount(databaseUrl: string): Promise<number> {
   }
 }
 
-/**
- * Waits until `expected` messages are sent in all; answers those sent at or after `since` (epoch
- * ms) and their rate, from the first to the last recorded send time among them.
- */
-export async function waitDelivered(databaseUrl: string, expected: number, since = 0): Promise<{ rate: number; sent: number; spanMs: number }> {
+/** Waits until `expected` messages are sent in all. */
+export async function waitSent(databaseUrl: string, expected: number): Promise<void> {
   const store = await openStore(databaseUrl, { migrate: false });
   try {
-    const sent = () => store.db.selectFrom('messages').where('status', '=', 'sent');
     for (;;) {
-      const { n } = await sent().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-      if (Number(n) >= expected) break;
+      const { n } = await store.db.selectFrom('messages').where('status', '=', 'sent').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      if (Number(n) >= expected) return;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const row = await sent()
+  } finally {
+    await store.close();
+  }
+}
+
+/** The messages sent at or after `since` (epoch ms), and their rate from the first to the last recorded send time. */
+export async function sentSince(databaseUrl: string, since = 0): Promise<{ rate: number; sent: number; spanMs: number }> {
+  const store = await openStore(databaseUrl, { migrate: false });
+  try {
+    const row = await store.db
+      .selectFrom('messages')
+      .where('status', '=', 'sent')
       .where('sent_at', '>=', since)
       .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min<number>('sent_at').as('first'), eb.fn.max<number>('sent_at').as('last')])
       .executeTakeFirstOrThrow();
