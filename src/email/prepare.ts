@@ -43,11 +43,13 @@ const PRIORITY = {
 // Set by this module from typed fields; an X- header of the same name must not duplicate them.
 const OWNED_HEADERS = new Set(['x-priority', 'x-msmail-priority']);
 
+const PLAIN_HOST = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
+
 /** A Message-ID for a message accepted now: `<random@domain>`. */
 export function newMessageId(domain: string): string {
-  const ascii = domainToASCII(domain);
-  // WHATWG hosts allow '_' and more; a Message-ID must stay a plain dot-atom.
-  const host = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/.test(ascii) ? ascii : 'smtpflow.invalid';
+  // Usually the sender's envelope domain, already ASCII; WHATWG hosts allow '_' and more, and a Message-ID must stay a plain dot-atom.
+  const ascii = PLAIN_HOST.test(domain) ? domain : domainToASCII(domain);
+  const host = PLAIN_HOST.test(ascii) ? ascii : 'smtpflow.invalid';
   // 25 base-36 characters: 129 bits, as many as 16 random bytes.
   return `<${randomBase36(25)}@${host}>`;
 }
