@@ -73,11 +73,14 @@ async function startProcess(args: string[], ready: RegExp, processEnv: NodeJS.Pr
   return { child, match };
 }
 
-/** `smtpflow <command>` from dist (`npm run bench` builds it first). */
+/** Node's flags in `npm start` (`node <flags> dist/cli/main.js serve`): every smtpflow process of the bench runs with them. */
+const START_FLAGS = /^node ((?:--\S+ )*)dist\/cli\/main\.js/.exec(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start)?.[1].trim().split(' ').filter(Boolean) ?? [];
+
+/** `smtpflow <command>` from dist, as `npm start` runs it (`npm run bench` builds it first). */
 function startSmtpflow(command: string, ready: RegExp, dataDir: string, extra: Record<string, string>): Promise<{ child: ChildProcess; match: string }> {
   // BENCH_PROFILE=dir writes a CPU profile of each smtpflow process there.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  return startProcess([...profile, 'dist/cli/main.js', command], ready, env(dataDir, extra));
+  return startProcess([...profile, ...START_FLAGS, 'dist/cli/main.js', command], ready, env(dataDir, extra));
 }
 
 export async function startServer(dataDir: string, extra: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
