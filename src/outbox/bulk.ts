@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { completionShapes } from './delivery.js';
 import type { Completion } from './repository.js';
 import type { MessageRow, OutboxDb } from './tables.js';
 
@@ -13,21 +14,14 @@ const INTEGER_COLUMNS = new Set<keyof MessageRow>(['attempts', 'next_attempt_at'
  * (SQLite's writer thread runs one prepared statement per message: sqlite-batches.ts.)
  */
 export async function completeInBulk(tx: OutboxDb, items: Completion[]): Promise<void> {
-  const shapes = new Map<string, Completion[]>();
-  for (const c of items) {
-    // A success is recorded whoever holds the lease now (the mail went out); a failure only by the holder.
-    const key = `${c.update.status === 'sent' ? 'any' : 'holder'}:${Object.keys(c.update).sort().join(',')}`;
-    shapes.set(key, [...(shapes.get(key) ?? []), c]);
-  }
-  for (const [key, group] of shapes) {
-    const columns = Object.keys(group[0].update).sort() as Array<keyof MessageRow>;
+  for (const { columns, holderOnly, items: group } of completionShapes(items)) {
     const arrays = [
       sql`${group.map((c) => c.id)}::text[]`,
       sql`${group.map((c) => c.owner)}::text[]`,
       ...columns.map((col) => sql`${group.map((c) => c.update[col] ?? null)}::${sql.raw(INTEGER_COLUMNS.has(col) ? 'bigint' : 'text')}[]`),
     ];
     const names = sql.join([sql.ref('id'), sql.ref('owner'), ...columns.map((col) => sql.ref(col))]);
-    const holder = key.startsWith('holder') ? sql`and m.lease_owner = v.owner` : sql``;
+    const holder = holderOnly ? sql`and m.lease_owner = v.owner` : sql``;
     await sql`
       update messages as m set ${sql.join(columns.map((col) => sql`${sql.ref(col)} = v.${sql.ref(col)}`))}
       from unnest(${sql.join(arrays)}) as v(${names})

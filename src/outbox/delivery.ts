@@ -129,6 +129,28 @@ export interface CompletionContext {
   rateId?: string;
 }
 
+/** Completions that change the same columns, under the same condition: one UPDATE statement's worth. */
+export interface CompletionShape {
+  /** Sorted. */
+  columns: Array<keyof MessageRow>;
+  /** A failure is recorded only while its worker still holds the lease; a success whoever holds it now (the mail went out). */
+  holderOnly: boolean;
+  items: Completion[];
+}
+
+export function completionShapes(items: Completion[]): CompletionShape[] {
+  const shapes = new Map<string, CompletionShape>();
+  for (const c of items) {
+    const columns = (Object.keys(c.update) as Array<keyof MessageRow>).filter((k) => c.update[k] !== undefined).sort();
+    const holderOnly = c.update.status !== 'sent';
+    const key = `${holderOnly}:${columns.join(',')}`;
+    const shape = shapes.get(key);
+    if (shape) shape.items.push(c);
+    else shapes.set(key, { columns, holderOnly, items: [c] });
+  }
+  return [...shapes.values()];
+}
+
 /** The message's next state after an attempt: sent, retrying (with backoff) or failed. */
 export function completionFor(row: MessageRow, result: AttemptResult, ctx: CompletionContext): Completion {
   const { finishedAt } = result;

@@ -1,5 +1,6 @@
 import type { Compilable } from 'kysely';
 import type { WriteStatement } from '../store/sqlite-writer.js';
+import { completionShapes } from './delivery.js';
 import { upsertKey } from './idempotency.js';
 import type { Completion, Insertion } from './repository.js';
 import type { OutboxDb } from './tables.js';
@@ -30,28 +31,16 @@ export function acceptStatements(db: OutboxDb, items: Insertion[]): WriteStateme
 }
 
 export function completionStatements(db: OutboxDb, items: Completion[]): WriteStatement[] {
-  // One UPDATE per shape: the columns a completion sets, and whether it must still hold the lease.
-  const shapes = new Map<string, Array<{ c: Completion; columns: string[] }>>();
-  for (const c of items) {
-    const columns = Object.keys(c.update).filter((k) => c.update[k as keyof typeof c.update] !== undefined).sort();
-    // A success is recorded whoever holds the lease now (the mail went out); a failure only by the holder.
-    const shape = `${c.update.status === 'sent' ? 'any' : 'holder'}:${columns.join(',')}`;
-    shapes.set(shape, [...(shapes.get(shape) ?? []), { c, columns }]);
-  }
-  const statements: WriteStatement[] = [];
-  for (const group of shapes.values()) {
-    const holder = group[0].c.update.status !== 'sent';
-    statements.push(
-      batchOf(
-        group,
-        ({ c, columns }) => {
-          const q = db.updateTable('messages').set(Object.fromEntries(columns.map((k) => [k, c.update[k as keyof typeof c.update]]))).where('id', '=', c.id);
-          return holder ? q.where('lease_owner', '=', c.owner) : q;
-        },
-        ({ c, columns }) => [...columns.map((k) => c.update[k as keyof typeof c.update]), c.id, ...(holder ? [c.owner] : [])],
-      ),
-    );
-  }
+  const statements = completionShapes(items).map(({ columns, holderOnly, items: group }) =>
+    batchOf(
+      group,
+      (c) => {
+        const q = db.updateTable('messages').set(Object.fromEntries(columns.map((k) => [k, c.update[k]]))).where('id', '=', c.id);
+        return holderOnly ? q.where('lease_owner', '=', c.owner) : q;
+      },
+      (c) => [...columns.map((k) => c.update[k]), c.id, ...(holderOnly ? [c.owner] : [])],
+    ),
+  );
   const rated = items.filter((c) => c.rateId);
   if (rated.length > 0) {
     statements.push(batchOf(rated, (c) => db.updateTable('outbox_sends').set({ until: c.attempt.finished_at }).where('id', '=', c.rateId!), (c) => [c.attempt.finished_at, c.rateId]));
