@@ -1,7 +1,7 @@
 /**
- * The accept writer's thread (see sqlite-writer.ts): one SQLite connection of its own, running
- * each batch it is sent as one BEGIN IMMEDIATE transaction, so that the statements and the
- * commit's fsync run beside the HTTP event loop instead of stopping it.
+ * The SQLite writer's thread (see sqlite-writer.ts): one connection of its own, running each
+ * batch it is sent (accepted messages, delivery outcomes) as one BEGIN IMMEDIATE transaction, so
+ * that the statements and the commit's fsync run beside the event loop instead of stopping it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';

@@ -48,15 +48,13 @@ export class SqliteWriter {
   private worker?: Worker;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
-  private readonly inFlight = new Set<Promise<void>>();
   private turn: Promise<void> = Promise.resolve();
 
   constructor(private readonly file: string) {}
 
   /** Runs the statements in one transaction; resolves once it is committed (fsync'd). */
   transaction(statements: WriteStatement[]): Promise<void> {
-    const turn = this.takeTurn();
-    return turn.then((release) => this.request({ statements }).finally(release));
+    return this.inTurn({ statements });
   }
 
   /**
@@ -75,33 +73,43 @@ export class SqliteWriter {
 
   /** Sets a pragma on the writer's connection (busy_timeout, max_page_count are per connection). */
   pragma(text: string): Promise<void> {
-    return this.request({ pragma: text });
+    return this.inTurn({ pragma: text });
   }
 
-  /** Waits for what was sent, then closes the thread's connection. */
+  /** Waits for every request asked for so far (each takes its turn), then closes the thread's connection. */
   async close(): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    await Promise.allSettled([...this.inFlight]);
-    this.worker = undefined;
-    const exited = new Promise((resolve) => worker.once('exit', resolve));
-    worker.ref(); // until it has exited: the caller awaits that
-    worker.postMessage({ close: true } satisfies WriterRequest);
-    await exited;
+    const release = await this.takeTurn();
+    try {
+      const worker = this.worker;
+      this.worker = undefined;
+      if (!worker) return;
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.ref(); // until it has exited: the caller awaits that
+      worker.postMessage({ close: true } satisfies WriterRequest);
+      await exited;
+    } finally {
+      release();
+    }
+  }
+
+  private async inTurn(body: { statements: WriteStatement[] } | { pragma: string }): Promise<void> {
+    const release = await this.takeTurn();
+    try {
+      await this.request(body);
+    } finally {
+      release();
+    }
   }
 
   private request(body: { statements: WriteStatement[] } | { pragma: string }): Promise<void> {
     const worker = (this.worker ??= this.start());
     const id = this.nextId++;
-    const done = new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       // Referenced only while it owes an answer: an idle writer does not keep the process alive.
       worker.ref();
       worker.postMessage({ id, ...body } satisfies WriterRequest);
     });
-    const tracked = done.catch(() => undefined).finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
-    return done;
   }
 
   private start(): Worker {
