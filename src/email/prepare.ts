@@ -47,11 +47,15 @@ const PLAIN_HOST = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*$/;
 
 /** A Message-ID for a message accepted now: `<random@domain>`. */
 export function newMessageId(domain: string): string {
-  // Usually the sender's envelope domain, already ASCII; WHATWG hosts allow '_' and more, and a Message-ID must stay a plain dot-atom.
-  const ascii = PLAIN_HOST.test(domain) ? domain : domainToASCII(domain);
-  const host = PLAIN_HOST.test(ascii) ? ascii : 'smtpflow.invalid';
   // 25 base-36 characters: 129 bits, as many as 16 random bytes.
-  return `<${randomBase36(25)}@${host}>`;
+  return `<${randomBase36(25)}@${messageIdHost(domain)}>`;
+}
+
+/** Usually the sender's envelope domain, already plain ASCII. WHATWG hosts allow '_' and more; a Message-ID must stay a plain dot-atom. */
+function messageIdHost(domain: string): string {
+  if (PLAIN_HOST.test(domain)) return domain;
+  const ascii = domainToASCII(domain);
+  return PLAIN_HOST.test(ascii) ? ascii : 'smtpflow.invalid';
 }
 
 function invalidHeader(name: string): AppError {
